@@ -1,0 +1,3 @@
+from hemaops.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""The ``hemaops`` command.
+
+Our own subcommands are Django management commands in ``hemaops.core``; any other Django
+command (``migrate``, ``shell``, ``dbshell`` …) passes straight through. ``init`` and
+``demo`` create the key files before Django reads its settings.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+COMMANDS: dict[str, str] = {
+    "demo": "Set up a demo company with a user per role and serve it on 127.0.0.1 (--port N, --no-serve)",
+    "serve": "Run the production web server (gunicorn, static files by WhiteNoise) (--port N)",
+    "init": "Create the keys and an empty, migrated database for a new installation",
+    "migrate": "Apply database migrations (Django's migrate)",
+    "shell": "Open a Python shell with the project loaded (Django's shell)",
+    "createuser": "Create a user: createuser USERNAME --role ROLE [--hospital CODE]; password on stdin",
+    "token": "API tokens for integrations: token create USERNAME [--name NAME] | token revoke PREFIX",
+    "audit": "The audit trail: audit verify (exit 1 on tampering) | audit checkpoint",
+}
+
+
+def _help() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = ["usage: hemaops COMMAND [ARGS]", "", "Commands:"]
+    lines += [f"  {name.ljust(width)}  {summary}" for name, summary in COMMANDS.items()]
+    lines += [
+        "",
+        "Any other Django management command also works (hemaops help --commands lists them).",
+        "Settings come from the environment: see .env.example (HEMAOPS_HOME, DATABASE_URL, ...).",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(_help())  # noqa: T201
+        return 0
+    if args[0] in ("--version", "version"):
+        from hemaops import __version__
+
+        print(f"hemaops {__version__}")  # noqa: T201
+        return 0
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hemaops.settings")
+    if args[0] in ("init", "demo"):
+        from hemaops.keys import default_home, ensure_keys
+
+        home = default_home()
+        for path in ensure_keys(home):
+            print(f"created {path}")  # noqa: T201
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["hemaops", *args])
+    except ImproperlyConfigured as error:
+        print(f"hemaops: configuration error: {error}", file=sys.stderr)  # noqa: T201
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from hemaops.core.audit import audit_checkpoint_record
+from hemaops.core.demo import DEMO_PASSWORD, DemoLogins
+from hemaops.core.server import check_ready_to_serve, run_gunicorn
+
+
+class Command(BaseCommand):
+    help = "Set up a demo company with a user per role and serve it on 127.0.0.1."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-serve", action="store_true", help="Load the demo data and stop.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.stdout.write(f"Preparing the demo database under {settings.HEMAOPS_HOME} ...")
+        call_command("migrate", interactive=False, verbosity=0)
+        logins = DemoLogins()
+        # Each context may ship demo.py with load(logins); they run in dependency order.
+        for config in apps.get_app_configs():
+            if not config.name.startswith("hemaops."):
+                continue
+            try:
+                module = importlib.import_module(f"{config.name}.demo")
+            except ModuleNotFoundError as error:
+                if error.name != f"{config.name}.demo":
+                    raise
+                continue
+            self.stdout.write(f"  loading {config.label} demo data")
+            module.load(logins)
+        audit_checkpoint_record()
+        width = max(len(row[0]) for row in logins.rows)
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password for every user: {DEMO_PASSWORD}):")
+        for username, role, note in logins.rows:
+            self.stdout.write(f"  {username.ljust(width)}  {role:<24} {note}")
+        self.stdout.write("")
+        if options["no_serve"]:
+            self.stdout.write("Demo data ready. Start the server with: hemaops serve")
+            return
+        check_ready_to_serve()
+        run_gunicorn(host="127.0.0.1", port=options["port"], workers=2, stdout=self.stdout)

@@ -1,0 +1,4 @@
+"""ISBT 128 data structures, pure Python (no Django).
+
+Structure only: ICCBBA's product descriptions are licensed and are not shipped.
+"""
