@@ -43,11 +43,8 @@ def _field_of(location: tuple[Any, ...]) -> str | None:
 @api.exception_handler(ValidationError)
 def _validation(request: HttpRequest, error: ValidationError) -> HttpResponse:
     first = error.errors[0] if error.errors else {}
-    location = tuple(first.get("loc", ()))
-    field = _field_of(location)
+    field = _field_of(tuple(first.get("loc", ())))
     message = first.get("msg", "invalid input")
-    if first.get("type") == "json_invalid" or "JSON" in str(message) and not field:
-        return error_response(request, 400, "malformed_json", "The request body is not valid JSON.")
     prefix = f"{field}: " if field else ""
     return error_response(request, 422, "invalid", f"{prefix}{message}", field)
 
@@ -77,6 +74,9 @@ def _not_found(request: HttpRequest, error: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    # Ninja raises HttpError(400) when the body is not JSON at all (ninja/params/models.py).
+    if error.status_code == 400 and isinstance(error.__cause__, ValueError):
+        return error_response(request, 400, "malformed_json", "The request body is not valid JSON.")
     return error_response(request, error.status_code, "http_error", str(error))
 
 

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from hemaops.core import selectors
 from hemaops.core.access import require_permission
+from hemaops.core.errors import CoreError
+from hemaops.core.models import Company, Hospital
+from hemaops.core.services import reference_data_save
 
 router = Router(tags=["core"])
 
@@ -66,3 +69,27 @@ def programs(request: HttpRequest) -> list[ProgramOut]:
 def hospitals(request: HttpRequest) -> list[HospitalOut]:
     require_permission(request.user, "core.view_reference_data")  # type: ignore[arg-type]
     return [HospitalOut.from_orm(hospital) for hospital in selectors.hospital_list()]
+
+
+class HospitalIn(Schema):
+    code: str = Field(min_length=1, max_length=20)
+    name: str = Field(min_length=1, max_length=200)
+    time_zone: str
+    address_line: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = "US"
+
+
+@router.post("/hospitals", response={201: HospitalOut}, summary="Add a hospital customer")
+def hospital_create(request: HttpRequest, payload: HospitalIn) -> Status:
+    company = Company.objects.order_by("pk").first()
+    if company is None:
+        raise CoreError("No company is set up yet; create it in the admin first.", code="no_company")
+    hospital = reference_data_save(
+        actor=request.user,  # type: ignore[arg-type]
+        instance=Hospital(company=company, **payload.dict()),
+        reason="added through the API",
+    )
+    return Status(201, HospitalOut.from_orm(hospital))

@@ -99,8 +99,9 @@ def roles_sync() -> None:
 
 
 def on_post_migrate(sender: Any, **kwargs: Any) -> None:
-    # post_migrate is sent once per app, in INSTALLED_APPS order, and each app's
+    # post_migrate is sent once per app with models, in INSTALLED_APPS order, and each app's
     # permissions are created in its own round: sync once, in the last app's round,
     # when every permission exists.
-    if sender.label == list(apps.get_app_configs())[-1].label:
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender.label == with_models[-1].label:
         roles_sync()

@@ -1,0 +1,95 @@
+"""Shared fixtures: the company and hospitals of a test, and a user per role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from hemaops.core import roles
+from hemaops.core.models import Company, Hospital, Program, Site, User
+from hemaops.core.services import reference_data_save, user_create
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is the production hasher (asserted in tests/core/test_settings.py); tests
+    # that create dozens of users use a fast one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def company(db) -> Company:
+    return reference_data_save(
+        actor=None, instance=Company(legal_name="Test Blood Services", fiscal_year_start_month=1)
+    )
+
+
+@pytest.fixture
+def hospital(company) -> Hospital:
+    return reference_data_save(
+        actor=None,
+        instance=Hospital(company=company, code="cedars", name="Cedars Valley", time_zone="America/Los_Angeles"),
+    )
+
+
+@pytest.fixture
+def other_hospital(company) -> Hospital:
+    return reference_data_save(
+        actor=None,
+        instance=Hospital(company=company, code="mercy", name="Mercy General", time_zone="America/New_York"),
+    )
+
+
+@pytest.fixture
+def site(company) -> Site:
+    return reference_data_save(
+        actor=None,
+        instance=Site(company=company, code="main", name="Main Donor Center", kind=Site.Kind.FIXED_COLLECTION,
+                      time_zone="America/Los_Angeles", facility_identification_number="W0001"),
+    )
+
+
+@pytest.fixture
+def program(company) -> Program:
+    return reference_data_save(
+        actor=None,
+        instance=Program(company=company, code="ca-fixed", name="California fixed", segment="blood_products",
+                         kind="fixed_collections", active_from=date(2024, 1, 1)),
+    )
+
+
+@pytest.fixture
+def make_user(db, hospital) -> Callable[..., User]:
+    """make_user(role) → a user holding that role (hospital users of ``hospital`` unless told)."""
+    created: dict[tuple[str, int | None], User] = {}
+
+    def make(role: str, hospital_for_user: Hospital | None = None, username: str | None = None) -> User:
+        bound = (hospital_for_user or hospital) if role == roles.HOSPITAL_USER else None
+        key = (username or role, bound.pk if bound else None)
+        if key not in created:
+            created[key] = user_create(
+                actor=None,
+                username=username or (role if bound is None or bound == hospital else f"{role}_{bound.code}"),
+                password=PASSWORD,
+                role_names=[role],
+                hospital=bound,
+                second_factor_exempt=True,
+                check_password_strength=False,
+            )
+        return created[key]
+
+    return make
+
+
+@pytest.fixture
+def login(client) -> Callable[[User], Client]:
+    def sign_in(user: User) -> Client:
+        client.force_login(user)
+        return client
+
+    return sign_in
