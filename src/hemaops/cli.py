@@ -46,12 +46,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hemaops {__version__}")  # noqa: T201
         return 0
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hemaops.settings")
-    if args[0] in ("init", "demo"):
-        from hemaops.keys import default_home, ensure_keys
+    from hemaops.keys import default_home, ensure_keys, missing_key_message
 
-        home = default_home()
-        for path in ensure_keys(home):
+    if args[0] in ("init", "demo"):
+        for path in ensure_keys(default_home()):
             print(f"created {path}")  # noqa: T201
+    elif args[0] == "serve" and (problem := missing_key_message(default_home())):
+        # Checked before Django starts, which would otherwise fail on the empty key with
+        # a message that does not say what to do.
+        print(f"hemaops: configuration error: {problem}", file=sys.stderr)  # noqa: T201
+        return 2
     from django.core.exceptions import ImproperlyConfigured
 
     try:

@@ -48,3 +48,14 @@ def ensure_keys(home: Path) -> list[Path]:
             handle.write(secrets.token_urlsafe(48) + "\n")
         created.append(path)
     return created
+
+
+def missing_key_message(home: Path) -> str | None:
+    """One line saying which key is missing and how to make it, or None."""
+    for env_name, file_name in (("SECRET_KEY", SECRET_KEY_FILE), ("HEMAOPS_AUDIT_KEY", AUDIT_KEY_FILE)):
+        if not read_key(env_name, file_name, home):
+            return (
+                f"{env_name} is not set and {home / file_name} does not exist: "
+                f"run `hemaops init` (or set {env_name})"
+            )
+    return None

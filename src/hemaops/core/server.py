@@ -10,19 +10,14 @@ from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
+from hemaops.keys import missing_key_message
+
 
 def check_ready_to_serve() -> None:
     """Refuse to start without keys or with an unmigrated database, in one clear line."""
-    if not settings.SECRET_KEY:
-        raise ImproperlyConfigured(
-            f"SECRET_KEY is not set and {settings.HEMAOPS_HOME}/secret_key does not exist: "
-            "run `hemaops init` (or set SECRET_KEY)"
-        )
-    if not settings.HEMAOPS_AUDIT_KEY:
-        raise ImproperlyConfigured(
-            f"HEMAOPS_AUDIT_KEY is not set and {settings.HEMAOPS_HOME}/audit_key does not exist: "
-            "run `hemaops init` (or set HEMAOPS_AUDIT_KEY)"
-        )
+    problem = missing_key_message(settings.HEMAOPS_HOME)
+    if problem:
+        raise ImproperlyConfigured(problem)
     connection = connections[DEFAULT_DB_ALIAS]
     executor = MigrationExecutor(connection)
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())

@@ -1,0 +1,135 @@
+"""Settings fail loudly; the command line does what its help says."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from hemaops.cli import COMMANDS
+from hemaops.env import env_bool, env_int, env_list, env_path
+
+HEMAOPS = [sys.executable, "-m", "hemaops"]
+
+
+def _environment(home: Path, **extra: str) -> dict[str, str]:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "SECRET_KEY", "HEMAOPS_AUDIT_KEY", "DJANGO_SETTINGS_MODULE"}
+    }
+    environment.update(HEMAOPS_HOME=str(home), **extra)
+    return environment
+
+
+@pytest.mark.parametrize(
+    ("reader", "raw", "message"),
+    [
+        (lambda env: env_bool("HEMAOPS_DEBUG", environ=env), "maybe", "HEMAOPS_DEBUG must be one of"),
+        (lambda env: env_int("HEMAOPS_X", 5, minimum=1, environ=env), "five", "HEMAOPS_X must be a whole number"),
+        (lambda env: env_int("HEMAOPS_X", 5, minimum=1, environ=env), "0", "HEMAOPS_X must be at least 1"),
+        (lambda env: env_list("HEMAOPS_X", ["a"], environ=env), " , ", "HEMAOPS_X must list at least one"),
+    ],
+)
+def test_a_bad_setting_names_the_variable_and_the_reason(reader, raw, message):
+    name = "HEMAOPS_DEBUG" if "DEBUG" in message else "HEMAOPS_X"
+    with pytest.raises(ImproperlyConfigured, match=message):
+        reader({name: raw})
+
+
+def test_a_home_that_is_a_file_is_refused(tmp_path):
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    with pytest.raises(ImproperlyConfigured, match="HEMAOPS_HOME must be a directory"):
+        env_path("HEMAOPS_HOME", Path("var"), environ={"HEMAOPS_HOME": str(afile)})
+
+
+def test_help_lists_every_command_with_one_line():
+    output = subprocess.run([*HEMAOPS, "--help"], capture_output=True, text=True, check=True).stdout
+    for name, summary in COMMANDS.items():
+        assert f"  {name}" in output
+        assert summary in output
+
+
+def test_a_bad_database_url_stops_start_up_with_one_line(tmp_path):
+    result = subprocess.run(
+        [*HEMAOPS, "audit", "verify"], capture_output=True, text=True,
+        env=_environment(tmp_path, DATABASE_URL="mysql://nobody@nowhere/db"),
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "hemaops: configuration error: DATABASE_URL must name a postgres:// or sqlite:// database"
+    ]
+
+
+def test_serve_refuses_to_start_without_keys(tmp_path):
+    result = subprocess.run([*HEMAOPS, "serve"], capture_output=True, text=True, env=_environment(tmp_path),
+                            timeout=60)
+    assert result.returncode == 2
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "hemaops init" in result.stderr
+
+
+def test_init_creates_private_keys_and_a_migrated_database(tmp_path):
+    result = subprocess.run([*HEMAOPS, "init"], capture_output=True, text=True, env=_environment(tmp_path),
+                            timeout=120, check=True)
+    assert "Ready" in result.stdout
+    for name in ("secret_key", "audit_key"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "hemaops.sqlite3").is_file()
+    verify = subprocess.run([*HEMAOPS, "audit", "verify"], capture_output=True, text=True,
+                            env=_environment(tmp_path), check=True)
+    assert "audit trail intact: 0 events" in verify.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.smoke
+def test_demo_serves_healthz_on_a_fresh_home_and_a_second_run_duplicates_nothing(tmp_path):
+    port = _free_port()
+    environment = _environment(tmp_path)
+    started = time.monotonic()
+    server = subprocess.Popen([*HEMAOPS, "demo", "--port", str(port)], env=environment,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        body = None
+        while time.monotonic() - started < 120 and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:  # noqa: S310
+                    body = answer.read().decode()
+            except OSError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                time.sleep(0.5)
+        assert body is not None, "the demo did not answer /healthz within two minutes"
+        assert '"status": "ok"' in body
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/hemaops/htmx.min.js", timeout=5) as asset:  # noqa: S310
+            assert asset.status == 200
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert "administrator" in output
+    assert "hemaops-demo" in output
+
+    def counts() -> str:
+        script = (
+            "import django; django.setup(); "
+            "from hemaops.core.models import Site, Program, Hospital, User, AuditEvent; "
+            "print([m.objects.count() for m in (Site, Program, Hospital, User, AuditEvent)])"
+        )
+        return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                              env={**environment, "DJANGO_SETTINGS_MODULE": "hemaops.settings"}).stdout
+
+    first = counts()
+    subprocess.run([*HEMAOPS, "demo", "--no-serve"], env=environment, capture_output=True, check=True, timeout=120)
+    assert counts() == first

@@ -1,0 +1,194 @@
+"""Every page and API route, walked as anonymous, as each role and as a user of another
+hospital (house style §10). Each denial must change nothing.
+
+Later issues add their routes to ROUTES; ``test_every_route_is_in_the_table`` fails until
+they do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from hemaops.api import api
+from hemaops.core import roles
+
+STAFF = frozenset(roles.STAFF_ROLES)
+ADMINISTRATOR = frozenset({roles.ADMINISTRATOR})
+AUDIT_READERS = frozenset({roles.ADMINISTRATOR, roles.QUALITY_OFFICER})
+EVERYONE = frozenset(roles.ROLES)
+ANONYMOUS = "anonymous"
+OTHER_HOSPITAL_USER = "other_hospital_user"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # placeholders: {site} {program} {hospital}
+    allowed: frozenset[str]
+    name: str  # URL name of a page, or "api:<METHOD> <path>" of an API operation
+    data: dict[str, Any] = field(default_factory=dict)
+    # Routes about one hospital: its own hospital user may, another hospital's may not.
+    hospital_scoped: bool = False
+
+    @property
+    def is_api(self) -> bool:
+        return self.path.startswith("/api/")
+
+
+def _site_form(code: str) -> dict[str, Any]:
+    return {"code": code, "name": "Walk site", "kind": "laboratory", "time_zone": "UTC", "country": "US",
+            "is_active": "on"}
+
+
+def _program_form(code: str) -> dict[str, Any]:
+    return {"code": code, "name": "Walk program", "segment": "blood_services", "kind": "therapeutic_apheresis",
+            "active_from": "2025-01-01"}
+
+
+def _hospital_form(code: str) -> dict[str, Any]:
+    return {"code": code, "name": "Walk hospital", "time_zone": "UTC", "country": "US", "is_active": "on"}
+
+
+ROUTES = [
+    Route("GET", "/", EVERYONE, "reporting:home"),
+    Route("GET", "/core/sites/", STAFF, "core:site_list"),
+    Route("GET", "/core/sites/new/", ADMINISTRATOR, "core:site_create"),
+    Route("POST", "/core/sites/new/", ADMINISTRATOR, "core:site_create", _site_form("walk")),
+    Route("GET", "/core/sites/{site}/edit/", ADMINISTRATOR, "core:site_edit"),
+    Route("POST", "/core/sites/{site}/edit/", ADMINISTRATOR, "core:site_edit", _site_form("main")),
+    Route("GET", "/core/programs/", STAFF, "core:program_list"),
+    Route("GET", "/core/programs/new/", ADMINISTRATOR, "core:program_create"),
+    Route("POST", "/core/programs/new/", ADMINISTRATOR, "core:program_create", _program_form("walk")),
+    Route("GET", "/core/programs/{program}/edit/", ADMINISTRATOR, "core:program_edit"),
+    Route("POST", "/core/programs/{program}/edit/", ADMINISTRATOR, "core:program_edit", _program_form("ca-fixed")),
+    Route("GET", "/core/hospitals/", STAFF, "core:hospital_list"),
+    Route("GET", "/core/hospitals/new/", ADMINISTRATOR, "core:hospital_create"),
+    Route("POST", "/core/hospitals/new/", ADMINISTRATOR, "core:hospital_create", _hospital_form("walk")),
+    Route("GET", "/core/hospitals/{hospital}/", STAFF | {roles.HOSPITAL_USER}, "core:hospital_detail",
+          hospital_scoped=True),
+    Route("GET", "/core/hospitals/{hospital}/edit/", ADMINISTRATOR, "core:hospital_edit"),
+    Route("POST", "/core/hospitals/{hospital}/edit/", ADMINISTRATOR, "core:hospital_edit", _hospital_form("cedars")),
+    Route("GET", "/core/audit/", AUDIT_READERS, "core:audit_list"),
+    Route("GET", "/api/v1/core/sites", STAFF, "api:GET /api/v1/core/sites"),
+    Route("GET", "/api/v1/core/programs", STAFF, "api:GET /api/v1/core/programs"),
+    Route("GET", "/api/v1/core/hospitals", STAFF, "api:GET /api/v1/core/hospitals"),
+    Route("POST", "/api/v1/core/hospitals", ADMINISTRATOR, "api:POST /api/v1/core/hospitals",
+          {"code": "walk", "name": "Walk hospital", "time_zone": "UTC"}),
+]
+
+# Open to everyone by design, or Django's own machinery with its own tests.
+PUBLIC_URL_NAMES = {"healthz", "login", "logout", "second_factor", "api-1:openapi-json", "api-1:openapi-view"}
+PRINCIPALS = [ANONYMOUS, *roles.ROLES, OTHER_HOSPITAL_USER]
+
+
+def _page_url_names(resolver: URLResolver | None = None, namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin" or (entry.namespace or "").startswith("api-"):
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            names |= _page_url_names(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(f"{namespace}{entry.name}")
+    return names
+
+
+def test_every_route_is_in_the_table():
+    listed = {route.name for route in ROUTES}
+    pages = _page_url_names() - PUBLIC_URL_NAMES
+    assert pages - listed == set(), "pages missing from ROUTES"
+    operations = {
+        f"api:{method.upper()} {path}"
+        for path, methods in api.get_openapi_schema()["paths"].items()
+        for method in methods
+    }
+    assert operations - listed == set(), "API operations missing from ROUTES"
+
+
+def _fingerprint() -> str:
+    """A digest of every row of every Hemaops table, audit trail included."""
+    digest = hashlib.sha256()
+    for config in apps.get_app_configs():
+        if not config.name.startswith("hemaops.") and config.label not in {"auth", "otp_totp"}:
+            continue
+        for model in config.get_models():
+            for row in model._default_manager.order_by("pk").values():
+                digest.update(json.dumps(row, default=str, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def walk_world(site, program, hospital, other_hospital):
+    return {"site": site.pk, "program": program.pk, "hospital": hospital.pk}
+
+
+def _client_for(principal: str, client, make_user, other_hospital):
+    if principal == ANONYMOUS:
+        return client
+    if principal == OTHER_HOSPITAL_USER:
+        client.force_login(make_user(roles.HOSPITAL_USER, hospital_for_user=other_hospital))
+    else:
+        client.force_login(make_user(principal))
+    return client
+
+
+def _expect_allowed(route: Route, principal: str) -> bool:
+    if principal in (ANONYMOUS,):
+        return False
+    if principal == OTHER_HOSPITAL_USER:
+        return roles.HOSPITAL_USER in route.allowed and not route.hospital_scoped
+    return principal in route.allowed
+
+
+def _answer(route: Route, principal: str, client, path: str):
+    if route.method == "GET":
+        return client.get(path)
+    if route.is_api:
+        return client.post(path, data=json.dumps(route.data), content_type="application/json")
+    return client.post(path, data=route.data)
+
+
+def _verdict(route: Route, principal: str, response) -> str | None:
+    """None when the answer is right for this principal, else what is wrong."""
+    if _expect_allowed(route, principal):
+        expected = {"GET": {200}, "POST": {201} if route.is_api else {302}}[route.method]
+        if response.status_code not in expected:
+            return f"allowed but answered {response.status_code}"
+        return None
+    if principal == ANONYMOUS:
+        if route.is_api:
+            return None if response.status_code == 401 else f"anonymous API got {response.status_code}"
+        if response.status_code == 302 and response["Location"].startswith("/accounts/login/"):
+            return None
+        return f"anonymous page got {response.status_code}"
+    return None if response.status_code in {403, 404} else f"denied but answered {response.status_code}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_route_answers_each_principal_and_denials_change_nothing(
+    route, client, make_user, walk_world, other_hospital
+):
+    # One test per route walks every principal in turn (fixtures once per route keep the
+    # walk fast); all failures are collected so one run shows the whole picture.
+    path = route.path.format(**walk_world)
+    failures = []
+    for principal in PRINCIPALS:
+        client.logout()
+        signed_in = _client_for(principal, client, make_user, other_hospital)
+        before = _fingerprint()
+        response = _answer(route, principal, signed_in, path)
+        problem = _verdict(route, principal, response)
+        if problem is None and not _expect_allowed(route, principal) and _fingerprint() != before:
+            problem = "denied, yet the database changed"
+        if problem:
+            failures.append(f"{principal}: {problem}")
+    assert failures == []
