@@ -33,7 +33,9 @@ def company(db) -> Company:
 def hospital(company) -> Hospital:
     return reference_data_save(
         actor=None,
-        instance=Hospital(company=company, code="cedars", name="Cedars Valley", time_zone="America/Los_Angeles"),
+        instance=Hospital(
+            company=company, code="cedars", name="Cedars Valley", time_zone="America/Los_Angeles"
+        ),
     )
 
 
@@ -49,8 +51,14 @@ def other_hospital(company) -> Hospital:
 def site(company) -> Site:
     return reference_data_save(
         actor=None,
-        instance=Site(company=company, code="main", name="Main Donor Center", kind=Site.Kind.FIXED_COLLECTION,
-                      time_zone="America/Los_Angeles", facility_identification_number="W0001"),
+        instance=Site(
+            company=company,
+            code="main",
+            name="Main Donor Center",
+            kind=Site.Kind.FIXED_COLLECTION,
+            time_zone="America/Los_Angeles",
+            facility_identification_number="W0001",
+        ),
     )
 
 
@@ -58,8 +66,14 @@ def site(company) -> Site:
 def program(company) -> Program:
     return reference_data_save(
         actor=None,
-        instance=Program(company=company, code="ca-fixed", name="California fixed", segment="blood_products",
-                         kind="fixed_collections", active_from=date(2024, 1, 1)),
+        instance=Program(
+            company=company,
+            code="ca-fixed",
+            name="California fixed",
+            segment="blood_products",
+            kind="fixed_collections",
+            active_from=date(2024, 1, 1),
+        ),
     )
 
 

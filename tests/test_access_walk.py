@@ -43,17 +43,34 @@ class Route:
 
 
 def _site_form(code: str) -> dict[str, Any]:
-    return {"code": code, "name": "Walk site", "kind": "laboratory", "time_zone": "UTC", "country": "US",
-            "is_active": "on"}
+    return {
+        "code": code,
+        "name": "Walk site",
+        "kind": "laboratory",
+        "time_zone": "UTC",
+        "country": "US",
+        "is_active": "on",
+    }
 
 
 def _program_form(code: str) -> dict[str, Any]:
-    return {"code": code, "name": "Walk program", "segment": "blood_services", "kind": "therapeutic_apheresis",
-            "active_from": "2025-01-01"}
+    return {
+        "code": code,
+        "name": "Walk program",
+        "segment": "blood_services",
+        "kind": "therapeutic_apheresis",
+        "active_from": "2025-01-01",
+    }
 
 
 def _hospital_form(code: str) -> dict[str, Any]:
-    return {"code": code, "name": "Walk hospital", "time_zone": "UTC", "country": "US", "is_active": "on"}
+    return {
+        "code": code,
+        "name": "Walk hospital",
+        "time_zone": "UTC",
+        "country": "US",
+        "is_active": "on",
+    }
 
 
 ROUTES = [
@@ -67,24 +84,59 @@ ROUTES = [
     Route("GET", "/core/programs/new/", ADMINISTRATOR, "core:program_create"),
     Route("POST", "/core/programs/new/", ADMINISTRATOR, "core:program_create", _program_form("walk")),
     Route("GET", "/core/programs/{program}/edit/", ADMINISTRATOR, "core:program_edit"),
-    Route("POST", "/core/programs/{program}/edit/", ADMINISTRATOR, "core:program_edit", _program_form("ca-fixed")),
+    Route(
+        "POST",
+        "/core/programs/{program}/edit/",
+        ADMINISTRATOR,
+        "core:program_edit",
+        _program_form("ca-fixed"),
+    ),
     Route("GET", "/core/hospitals/", STAFF, "core:hospital_list"),
     Route("GET", "/core/hospitals/new/", ADMINISTRATOR, "core:hospital_create"),
-    Route("POST", "/core/hospitals/new/", ADMINISTRATOR, "core:hospital_create", _hospital_form("walk")),
-    Route("GET", "/core/hospitals/{hospital}/", STAFF | {roles.HOSPITAL_USER}, "core:hospital_detail",
-          hospital_scoped=True),
+    Route(
+        "POST",
+        "/core/hospitals/new/",
+        ADMINISTRATOR,
+        "core:hospital_create",
+        _hospital_form("walk"),
+    ),
+    Route(
+        "GET",
+        "/core/hospitals/{hospital}/",
+        STAFF | {roles.HOSPITAL_USER},
+        "core:hospital_detail",
+        hospital_scoped=True,
+    ),
     Route("GET", "/core/hospitals/{hospital}/edit/", ADMINISTRATOR, "core:hospital_edit"),
-    Route("POST", "/core/hospitals/{hospital}/edit/", ADMINISTRATOR, "core:hospital_edit", _hospital_form("cedars")),
+    Route(
+        "POST",
+        "/core/hospitals/{hospital}/edit/",
+        ADMINISTRATOR,
+        "core:hospital_edit",
+        _hospital_form("cedars"),
+    ),
     Route("GET", "/core/audit/", AUDIT_READERS, "core:audit_list"),
     Route("GET", "/api/v1/core/sites", STAFF, "api:GET /api/v1/core/sites"),
     Route("GET", "/api/v1/core/programs", STAFF, "api:GET /api/v1/core/programs"),
     Route("GET", "/api/v1/core/hospitals", STAFF, "api:GET /api/v1/core/hospitals"),
-    Route("POST", "/api/v1/core/hospitals", ADMINISTRATOR, "api:POST /api/v1/core/hospitals",
-          {"code": "walk", "name": "Walk hospital", "time_zone": "UTC"}),
+    Route(
+        "POST",
+        "/api/v1/core/hospitals",
+        ADMINISTRATOR,
+        "api:POST /api/v1/core/hospitals",
+        {"code": "walk", "name": "Walk hospital", "time_zone": "UTC"},
+    ),
 ]
 
 # Open to everyone by design, or Django's own machinery with its own tests.
-PUBLIC_URL_NAMES = {"healthz", "login", "logout", "second_factor", "api-1:openapi-json", "api-1:openapi-view"}
+PUBLIC_URL_NAMES = {
+    "healthz",
+    "login",
+    "logout",
+    "second_factor",
+    "api-1:openapi-json",
+    "api-1:openapi-view",
+}
 PRINCIPALS = [ANONYMOUS, *roles.ROLES, OTHER_HOSPITAL_USER]
 
 

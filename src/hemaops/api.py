@@ -57,7 +57,10 @@ def _domain(request: HttpRequest, error: DomainError) -> HttpResponse:
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
     return error_response(
-        request, 401, "not_authenticated", "Sign in, or send a token as 'Authorization: Bearer <token>'."
+        request,
+        401,
+        "not_authenticated",
+        "Sign in, or send a token as 'Authorization: Bearer <token>'.",
     )
 
 

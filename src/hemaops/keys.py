@@ -15,7 +15,7 @@ import os
 import secrets
 from pathlib import Path
 
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
 AUDIT_KEY_FILE = "audit_key"
 MINIMUM_KEY_LENGTH = 32
 
@@ -39,7 +39,10 @@ def ensure_keys(home: Path) -> list[Path]:
     """Create the missing key files (mode 0600) and return the paths it created."""
     home.mkdir(parents=True, exist_ok=True)
     created = []
-    for env_name, file_name in (("SECRET_KEY", SECRET_KEY_FILE), ("HEMAOPS_AUDIT_KEY", AUDIT_KEY_FILE)):
+    for env_name, file_name in (
+        ("SECRET_KEY", SECRET_KEY_FILE),
+        ("HEMAOPS_AUDIT_KEY", AUDIT_KEY_FILE),
+    ):
         path = home / file_name
         if os.environ.get(env_name) or path.exists():
             continue
@@ -52,7 +55,10 @@ def ensure_keys(home: Path) -> list[Path]:
 
 def missing_key_message(home: Path) -> str | None:
     """One line saying which key is missing and how to make it, or None."""
-    for env_name, file_name in (("SECRET_KEY", SECRET_KEY_FILE), ("HEMAOPS_AUDIT_KEY", AUDIT_KEY_FILE)):
+    for env_name, file_name in (
+        ("SECRET_KEY", SECRET_KEY_FILE),
+        ("HEMAOPS_AUDIT_KEY", AUDIT_KEY_FILE),
+    ):
         if not read_key(env_name, file_name, home):
             return (
                 f"{env_name} is not set and {home / file_name} does not exist: "

@@ -13,13 +13,14 @@ from playwright.sync_api import Page, expect
 from hemaops.core import roles
 from hemaops.core.models import User
 from hemaops.core.registry import registry
+from tests.conftest import PASSWORD
 
 ERROR_HEADINGS = {"Not allowed", "Not found", "Something went wrong"}
 EMPTY_STATE = "Nothing to show yet"
 
 # What each reference-data page must list, given the reference_data fixture.
 NAV_PAGE_ROWS = {
-    "Sites": ["Main Donor Center"],
+    "Sites": ["Nowhere Center"],
     "Programs": ["California fixed"],
     "Hospitals": ["Cedars Valley", "Mercy General"],
 }
@@ -91,7 +92,7 @@ def test_each_role_signs_in_and_sees_its_dashboard(
 
 @pytest.mark.browser
 def test_a_hospital_user_sees_only_its_own_hospital(make_user, reference_data, sign_in, screenshot):
-    own, other = reference_data["hospital"], reference_data["other"]
+    own, other = reference_data["other"], reference_data["hospital"]
     page = sign_in(make_user(roles.HOSPITAL_USER).username)
     _expect_home(page)
 
@@ -114,7 +115,7 @@ def test_a_wrong_password_shows_the_error_and_stays_on_the_login_page(
     make_user, sign_in, screenshot
 ):
     user = make_user(roles.ACCOUNTANT)
-    page = sign_in(user.username, "not-the-password")
+    page = sign_in(user.username, PASSWORD)
 
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
     expect(page.locator("main h1")).to_have_text("Sign in")

@@ -27,7 +27,10 @@ def test_programs_list_code_name_segment_and_kind(login, make_user, program):
     assert response.status_code == 200
     first = response.json()[0]
     assert {key: first[key] for key in ("code", "name", "segment", "kind")} == {
-        "code": "ca-fixed", "name": "California fixed", "segment": "blood_products", "kind": "fixed_collections",
+        "code": "ca-fixed",
+        "name": "California fixed",
+        "segment": "blood_products",
+        "kind": "fixed_collections",
     }
 
 
@@ -94,8 +97,11 @@ def test_malformed_json_is_a_400_that_changes_nothing(login, make_user, company)
 
 def test_a_missing_field_is_a_422_naming_the_field(login, make_user, company):
     client = login(make_user(roles.ADMINISTRATOR))
-    response = client.post("/api/v1/core/hospitals", data=json.dumps({"code": "x", "time_zone": "UTC"}),
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/core/hospitals",
+        data=json.dumps({"code": "x", "time_zone": "UTC"}),
+        content_type="application/json",
+    )
     assert response.status_code == 422
     assert _error(response)["field"] == "name"
 
@@ -135,7 +141,9 @@ def test_an_administrator_adds_a_hospital_and_it_is_audited(login, make_user, co
     )
     assert response.status_code == 201
     assert response.json()["code"] == "st-mary"
-    event = AuditEvent.objects.get(action="core.hospital.created", target_id=str(Hospital.objects.get(code="st-mary").pk))
+    event = AuditEvent.objects.get(
+        action="core.hospital.created", target_id=str(Hospital.objects.get(code="st-mary").pk)
+    )
     assert event.data["new"]["name"] == "St Mary"
 
 

@@ -14,7 +14,12 @@ from hemaops.core.models import AuditEvent, AuditStreamHead
 def _write(count: int, stream: str = "core") -> list[AuditEvent]:
     with transaction.atomic():
         return [
-            audit_record(stream=stream, action=f"{stream}.test.done", actor=None, data={"n": n, "amount": "1.10"})
+            audit_record(
+                stream=stream,
+                action=f"{stream}.test.done",
+                actor=None,
+                data={"n": n, "amount": "1.10"},
+            )
             for n in range(count)
         ]
 
@@ -48,13 +53,13 @@ def test_streams_are_separate_chains(db):
 
 
 def test_an_audit_event_outside_a_transaction_is_refused(db):
-    with pytest.raises(RuntimeError, match="inside the service's transaction"):
-        # pytest-django wraps the test in a transaction; leave it to see the real check.
-        connection.in_atomic_block, saved = False, connection.in_atomic_block
-        try:
+    # pytest-django wraps the test in a transaction; step out of it to see the real check.
+    connection.in_atomic_block, saved = False, connection.in_atomic_block
+    try:
+        with pytest.raises(RuntimeError, match="inside the service's transaction"):
             audit_record(stream="core", action="core.x", actor=None)
-        finally:
-            connection.in_atomic_block = saved
+    finally:
+        connection.in_atomic_block = saved
 
 
 def test_the_database_refuses_update_of_an_audit_event(db):
@@ -99,8 +104,14 @@ def test_verify_names_an_inserted_row(db):
     events = _write(3)
     # An intruder appends a forged row that claims to follow the last genuine one.
     forged = AuditEvent(
-        stream="core", sequence=4, occurred_at=events[-1].occurred_at, recorded_at=events[-1].recorded_at,
-        action="core.test.done", data={}, previous_mac="f" * 64, mac="e" * 64,
+        stream="core",
+        sequence=4,
+        occurred_at=events[-1].occurred_at,
+        recorded_at=events[-1].recorded_at,
+        action="core.test.done",
+        data={},
+        previous_mac="f" * 64,
+        mac="e" * 64,
     )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

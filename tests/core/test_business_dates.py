@@ -68,8 +68,13 @@ def test_a_back_dated_change_is_audited_with_both_times(make_user, company):
     last_week = NOW - timedelta(days=7)
     site = reference_data_save(
         actor=administrator,
-        instance=Site(company=company, code="late", name="Late entry", kind=Site.Kind.LABORATORY,
-                      time_zone="UTC"),
+        instance=Site(
+            company=company,
+            code="late",
+            name="Late entry",
+            kind=Site.Kind.LABORATORY,
+            time_zone="UTC",
+        ),
         occurred_at=last_week,
         reason="paper record entered late",
     )

@@ -32,10 +32,26 @@ def _environment(home: Path, **extra: str) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("reader", "raw", "message"),
     [
-        (lambda env: env_bool("HEMAOPS_DEBUG", environ=env), "maybe", "HEMAOPS_DEBUG must be one of"),
-        (lambda env: env_int("HEMAOPS_X", 5, minimum=1, environ=env), "five", "HEMAOPS_X must be a whole number"),
-        (lambda env: env_int("HEMAOPS_X", 5, minimum=1, environ=env), "0", "HEMAOPS_X must be at least 1"),
-        (lambda env: env_list("HEMAOPS_X", ["a"], environ=env), " , ", "HEMAOPS_X must list at least one"),
+        (
+            lambda env: env_bool("HEMAOPS_DEBUG", environ=env),
+            "maybe",
+            "HEMAOPS_DEBUG must be one of",
+        ),
+        (
+            lambda env: env_int("HEMAOPS_X", 5, minimum=1, environ=env),
+            "five",
+            "HEMAOPS_X must be a whole number",
+        ),
+        (
+            lambda env: env_int("HEMAOPS_X", 5, minimum=1, environ=env),
+            "0",
+            "HEMAOPS_X must be at least 1",
+        ),
+        (
+            lambda env: env_list("HEMAOPS_X", ["a"], environ=env),
+            " , ",
+            "HEMAOPS_X must list at least one",
+        ),
     ],
 )
 def test_a_bad_setting_names_the_variable_and_the_reason(reader, raw, message):
@@ -60,7 +76,9 @@ def test_help_lists_every_command_with_one_line():
 
 def test_a_bad_database_url_stops_start_up_with_one_line(tmp_path):
     result = subprocess.run(
-        [*HEMAOPS, "audit", "verify"], capture_output=True, text=True,
+        [*HEMAOPS, "audit", "verify"],
+        capture_output=True,
+        text=True,
         env=_environment(tmp_path, DATABASE_URL="mysql://nobody@nowhere/db"),
     )
     assert result.returncode == 2
@@ -70,22 +88,34 @@ def test_a_bad_database_url_stops_start_up_with_one_line(tmp_path):
 
 
 def test_serve_refuses_to_start_without_keys(tmp_path):
-    result = subprocess.run([*HEMAOPS, "serve"], capture_output=True, text=True, env=_environment(tmp_path),
-                            timeout=60)
+    result = subprocess.run(
+        [*HEMAOPS, "serve"], capture_output=True, text=True, env=_environment(tmp_path), timeout=60
+    )
     assert result.returncode == 2
     assert "SECRET_KEY is not set" in result.stderr
     assert "hemaops init" in result.stderr
 
 
 def test_init_creates_private_keys_and_a_migrated_database(tmp_path):
-    result = subprocess.run([*HEMAOPS, "init"], capture_output=True, text=True, env=_environment(tmp_path),
-                            timeout=120, check=True)
+    result = subprocess.run(
+        [*HEMAOPS, "init"],
+        capture_output=True,
+        text=True,
+        env=_environment(tmp_path),
+        timeout=120,
+        check=True,
+    )
     assert "Ready" in result.stdout
     for name in ("secret_key", "audit_key"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "hemaops.sqlite3").is_file()
-    verify = subprocess.run([*HEMAOPS, "audit", "verify"], capture_output=True, text=True,
-                            env=_environment(tmp_path), check=True)
+    verify = subprocess.run(
+        [*HEMAOPS, "audit", "verify"],
+        capture_output=True,
+        text=True,
+        env=_environment(tmp_path),
+        check=True,
+    )
     assert "audit trail intact: 0 events" in verify.stdout
 
 
@@ -100,20 +130,27 @@ def test_demo_serves_healthz_on_a_fresh_home_and_a_second_run_duplicates_nothing
     port = _free_port()
     environment = _environment(tmp_path)
     started = time.monotonic()
-    server = subprocess.Popen([*HEMAOPS, "demo", "--port", str(port)], env=environment,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [*HEMAOPS, "demo", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         body = None
         while time.monotonic() - started < 120 and body is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
                     body = answer.read().decode()
             except OSError:
                 assert server.poll() is None, server.stdout.read() if server.stdout else ""
                 time.sleep(0.5)
         assert body is not None, "the demo did not answer /healthz within two minutes"
         assert '"status": "ok"' in body
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/hemaops/htmx.min.js", timeout=5) as asset:  # noqa: S310
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/static/hemaops/htmx.min.js", timeout=5
+        ) as asset:
             assert asset.status == 200
     finally:
         server.terminate()
@@ -127,9 +164,20 @@ def test_demo_serves_healthz_on_a_fresh_home_and_a_second_run_duplicates_nothing
             "from hemaops.core.models import Site, Program, Hospital, User, AuditEvent; "
             "print([m.objects.count() for m in (Site, Program, Hospital, User, AuditEvent)])"
         )
-        return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                              env={**environment, "DJANGO_SETTINGS_MODULE": "hemaops.settings"}).stdout
+        return subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**environment, "DJANGO_SETTINGS_MODULE": "hemaops.settings"},
+        ).stdout
 
     first = counts()
-    subprocess.run([*HEMAOPS, "demo", "--no-serve"], env=environment, capture_output=True, check=True, timeout=120)
+    subprocess.run(
+        [*HEMAOPS, "demo", "--no-serve"],
+        env=environment,
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
     assert counts() == first

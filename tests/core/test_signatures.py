@@ -29,8 +29,12 @@ def _records(site, program):
 def test_a_signature_records_signer_time_meaning_and_every_record_as_one_act(make_user, site, program):
     supervisor = make_user(roles.QUALITY_OFFICER)
     signature = signature_sign(
-        actor=supervisor, meaning="approved", records=_records(site, program), password=PASSWORD,
-        authenticated_by="session", reason="monthly review",
+        actor=supervisor,
+        meaning="approved",
+        records=_records(site, program),
+        password=PASSWORD,
+        authenticated_by="session",
+        reason="monthly review",
     )
     assert signature.signer == supervisor
     assert signature.meaning == "approved"
@@ -48,8 +52,13 @@ def test_a_signature_records_signer_time_meaning_and_every_record_as_one_act(mak
 def test_a_wrong_password_signs_nothing(make_user, site, program):
     signer = make_user(roles.QUALITY_OFFICER)
     with pytest.raises(PermissionDeniedError) as refusal:
-        signature_sign(actor=signer, meaning="approved", records=_records(site, program),
-                       password="not-the-password", authenticated_by="session")
+        signature_sign(
+            actor=signer,
+            meaning="approved",
+            records=_records(site, program),
+            password="not-the-password",
+            authenticated_by="session",
+        )
     assert refusal.value.field == "password"
     assert not Signature.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="core.signature").exists()
@@ -58,8 +67,13 @@ def test_a_wrong_password_signs_nothing(make_user, site, program):
 def test_an_api_token_cannot_sign(make_user, site, program):
     signer = make_user(roles.QUALITY_OFFICER)
     with pytest.raises(PermissionDeniedError) as refusal:
-        signature_sign(actor=signer, meaning="approved", records=_records(site, program),
-                       password=PASSWORD, authenticated_by="token")
+        signature_sign(
+            actor=signer,
+            meaning="approved",
+            records=_records(site, program),
+            password=PASSWORD,
+            authenticated_by="token",
+        )
     assert refusal.value.code == "signature_needs_interactive_login"
     assert not Signature.objects.exists()
 
@@ -69,40 +83,72 @@ def test_a_second_factor_role_must_give_its_current_code(make_user, site, progra
     director.second_factor_exempt = False
     device = TOTPDevice.objects.create(user=director, name="phone", confirmed=True)
     with pytest.raises(PermissionDeniedError) as refusal:
-        signature_sign(actor=director, meaning="overridden", records=_records(site, program),
-                       password=PASSWORD, authenticated_by="session", second_factor_code="000000")
+        signature_sign(
+            actor=director,
+            meaning="overridden",
+            records=_records(site, program),
+            password=PASSWORD,
+            authenticated_by="session",
+            second_factor_code="000000",
+        )
     assert refusal.value.field == "second_factor_code"
     code = TOTP(device.bin_key, device.step, device.t0, device.digits).token()
-    signature = signature_sign(actor=director, meaning="overridden", records=_records(site, program),
-                               password=PASSWORD, authenticated_by="session",
-                               second_factor_code=f"{code:06d}")
+    signature = signature_sign(
+        actor=director,
+        meaning="overridden",
+        records=_records(site, program),
+        password=PASSWORD,
+        authenticated_by="session",
+        second_factor_code=f"{code:06d}",
+    )
     assert signature.second_factor_used
 
 
 def test_a_signature_stops_binding_when_the_record_changes(make_user, site, program):
     signer = make_user(roles.QUALITY_OFFICER)
-    signature = signature_sign(actor=signer, meaning="approved", records=_records(site, program),
-                               password=PASSWORD, authenticated_by="session")
+    signature = signature_sign(
+        actor=signer,
+        meaning="approved",
+        records=_records(site, program),
+        password=PASSWORD,
+        authenticated_by="session",
+    )
     assert signature_still_binds(signature, site, {"code": site.code, "name": site.name})
     assert not signature_still_binds(signature, site, {"code": site.code, "name": "Renamed"})
 
 
 def test_a_signature_copied_to_another_record_is_not_genuine(make_user, site, program):
     signer = make_user(roles.QUALITY_OFFICER)
-    signature = signature_sign(actor=signer, meaning="approved", records=[RecordToSign.of(site, {"a": 1})],
-                               password=PASSWORD, authenticated_by="session")
+    signature = signature_sign(
+        actor=signer,
+        meaning="approved",
+        records=[RecordToSign.of(site, {"a": 1})],
+        password=PASSWORD,
+        authenticated_by="session",
+    )
     # Even with the triggers out of the way, a row pointed at another record breaks the MAC.
     SignedRecord.objects.bulk_create(
-        [SignedRecord(signature=signature, target_type="core.program", target_id=str(program.pk),
-                      content_digest="0" * 64)]
+        [
+            SignedRecord(
+                signature=signature,
+                target_type="core.program",
+                target_id=str(program.pk),
+                content_digest="0" * 64,
+            )
+        ]
     )
     assert not signature_is_genuine(signature)
 
 
 def test_the_database_refuses_to_change_a_signature(make_user, site, program):
     signer = make_user(roles.QUALITY_OFFICER)
-    signature = signature_sign(actor=signer, meaning="approved", records=_records(site, program),
-                               password=PASSWORD, authenticated_by="session")
+    signature = signature_sign(
+        actor=signer,
+        meaning="approved",
+        records=_records(site, program),
+        password=PASSWORD,
+        authenticated_by="session",
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         Signature.objects.filter(pk=signature.pk).update(meaning="released")
     with pytest.raises(IntegrityError), transaction.atomic():

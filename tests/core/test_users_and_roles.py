@@ -19,36 +19,61 @@ def test_every_role_exists_as_a_group_with_its_declared_permissions():
     assert set(Group.objects.values_list("name", flat=True)) >= set(roles.ROLES)
     for role, names in declared.items():
         group = Group.objects.get(name=role)
-        held = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+        held = {
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in group.permissions.select_related("content_type")
+        }
         assert held == names, role
 
 
 def test_a_hospital_user_must_name_one_hospital():
     with pytest.raises(CoreError) as refusal:
-        user_create(actor=None, username="h", password="x" * 12, role_names=[roles.HOSPITAL_USER],
-                    check_password_strength=False)
+        user_create(
+            actor=None,
+            username="h",
+            password="x" * 12,
+            role_names=[roles.HOSPITAL_USER],
+            check_password_strength=False,
+        )
     assert refusal.value.field == "hospital"
     assert not User.objects.filter(username="h").exists()
 
 
 def test_a_hospital_user_cannot_hold_a_staff_role(hospital):
     with pytest.raises(CoreError) as refusal:
-        user_create(actor=None, username="h", password="x" * 12, hospital=hospital,
-                    role_names=[roles.HOSPITAL_USER, roles.DISTRIBUTION_CLERK], check_password_strength=False)
+        user_create(
+            actor=None,
+            username="h",
+            password="x" * 12,
+            hospital=hospital,
+            role_names=[roles.HOSPITAL_USER, roles.DISTRIBUTION_CLERK],
+            check_password_strength=False,
+        )
     assert refusal.value.code == "hospital_user_with_staff_role"
 
 
 def test_staff_are_not_bound_to_a_hospital(hospital):
     with pytest.raises(CoreError) as refusal:
-        user_create(actor=None, username="s", password="x" * 12, hospital=hospital,
-                    role_names=[roles.LAB_TECHNOLOGIST], check_password_strength=False)
+        user_create(
+            actor=None,
+            username="s",
+            password="x" * 12,
+            hospital=hospital,
+            role_names=[roles.LAB_TECHNOLOGIST],
+            check_password_strength=False,
+        )
     assert refusal.value.code == "hospital_for_staff"
 
 
 def test_an_unknown_role_is_named():
     with pytest.raises(CoreError, match="unknown role 'surgeon'"):
-        user_create(actor=None, username="s", password="x" * 12, role_names=["surgeon"],
-                    check_password_strength=False)
+        user_create(
+            actor=None,
+            username="s",
+            password="x" * 12,
+            role_names=["surgeon"],
+            check_password_strength=False,
+        )
 
 
 def test_a_weak_password_is_refused_with_the_reason():
@@ -60,8 +85,13 @@ def test_a_weak_password_is_refused_with_the_reason():
 
 def test_creating_users_needs_the_permission(make_user):
     with pytest.raises(PermissionDeniedError):
-        user_create(actor=make_user(roles.RECRUITER), username="x", password="y" * 12,
-                    role_names=[roles.RECRUITER], check_password_strength=False)
+        user_create(
+            actor=make_user(roles.RECRUITER),
+            username="x",
+            password="y" * 12,
+            role_names=[roles.RECRUITER],
+            check_password_strength=False,
+        )
     assert not User.objects.filter(username="x").exists()
 
 

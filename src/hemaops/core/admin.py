@@ -9,7 +9,14 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from hemaops.core.errors import DomainError
-from hemaops.core.models import Company, Hospital, HospitalIdentifier, HospitalLocation, Program, Site
+from hemaops.core.models import (
+    Company,
+    Hospital,
+    HospitalIdentifier,
+    HospitalLocation,
+    Program,
+    Site,
+)
 from hemaops.core.services import reference_data_save
 
 
@@ -33,7 +40,14 @@ class CompanyAdmin(AuditedReferenceAdmin):
 
 @admin.register(Site)
 class SiteAdmin(AuditedReferenceAdmin):
-    list_display = ["code", "name", "kind", "time_zone", "facility_identification_number", "is_active"]
+    list_display = [
+        "code",
+        "name",
+        "kind",
+        "time_zone",
+        "facility_identification_number",
+        "is_active",
+    ]
     list_filter = ["kind", "is_active"]
 
 

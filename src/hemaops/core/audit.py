@@ -159,7 +159,10 @@ def audit_record_many(*, stream: str, actor: User | None, events: Sequence[Pendi
 def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """The ``{"old": …, "new": …}`` data of an audit event, keeping only what changed."""
     keys = sorted(key for key in set(before) | set(after) if before.get(key) != after.get(key))
-    return {"old": {key: before.get(key) for key in keys}, "new": {key: after.get(key) for key in keys}}
+    return {
+        "old": {key: before.get(key) for key in keys},
+        "new": {key: after.get(key) for key in keys},
+    }
 
 
 # --- checkpoints -------------------------------------------------------------------------
@@ -216,7 +219,9 @@ class AuditVerification:
         return not self.problems
 
 
-def _verify_stream(stream: str, rows: Iterable[AuditEvent | None], result: AuditVerification) -> dict[int, str]:
+def _verify_stream(
+    stream: str, rows: Iterable[AuditEvent | None], result: AuditVerification
+) -> dict[int, str]:
     """Walk one chain; return sequence → MAC of its rows for the checkpoint check.
 
     Classification: a gap in the sequence is a deletion; a row whose MAC fails is an
@@ -279,7 +284,9 @@ def audit_verify() -> AuditVerification:
         result.streams.append(stream)
         before = len(result.problems)
         macs = _verify_stream(
-            stream, AuditEvent.objects.filter(stream=stream).order_by("sequence").iterator(2000), result
+            stream,
+            AuditEvent.objects.filter(stream=stream).order_by("sequence").iterator(2000),
+            result,
         )
         if len(result.problems) > before:
             continue

@@ -32,7 +32,10 @@ class TokenAuth(HttpBearer):
         if found is None:
             return None
         now = timezone.now()
-        if found.last_used_at is None or (now - found.last_used_at).total_seconds() > _LAST_USED_RESOLUTION_SECONDS:
+        if (
+            found.last_used_at is None
+            or (now - found.last_used_at).total_seconds() > _LAST_USED_RESOLUTION_SECONDS
+        ):
             # Bookkeeping, not a business record: a direct UPDATE outside any service.
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
         request.user = found.user

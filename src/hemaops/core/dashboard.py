@@ -30,7 +30,12 @@ def register() -> None:
     registry.add_nav_link(NavLink("Programs", "core:program_list", _STAFF, order=11))
     registry.add_nav_link(NavLink("Hospitals", "core:hospital_list", _STAFF, order=12))
     registry.add_nav_link(
-        NavLink("Audit trail", "core:audit_list", frozenset({roles.QUALITY_OFFICER, roles.ADMINISTRATOR}), order=90)
+        NavLink(
+            "Audit trail",
+            "core:audit_list",
+            frozenset({roles.QUALITY_OFFICER, roles.ADMINISTRATOR}),
+            order=90,
+        )
     )
     registry.add_panel(
         Panel(

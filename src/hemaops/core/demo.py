@@ -20,7 +20,7 @@ from hemaops.core.models import (
 )
 from hemaops.core.services import reference_data_save, user_create
 
-DEMO_PASSWORD = "hemaops-demo"
+DEMO_PASSWORD = "hemaops-demo"  # noqa: S105 - printed for the demo on purpose
 
 
 @dataclass
@@ -39,59 +39,162 @@ def _ensure(model: type, lookup: dict[str, object], values: dict[str, object]) -
 def load(logins: DemoLogins) -> None:
     company = _ensure(Company, {"legal_name": "Pacific Blood Services, Inc."}, {"fiscal_year_start_month": 1})
     sites = [
-        ("sherman-oaks", "Sherman Oaks Donor Center", Site.Kind.FIXED_COLLECTION, "America/Los_Angeles", "W0001"),
-        ("mobile-1", "Bloodmobile 1 (Southern California)", Site.Kind.MOBILE_UNIT, "America/Los_Angeles", "W0002"),
-        ("lab-van-nuys", "Van Nuys Testing Laboratory", Site.Kind.LABORATORY, "America/Los_Angeles", ""),
-        ("pdc-la", "Los Angeles Processing and Distribution", Site.Kind.PROCESSING_DISTRIBUTION,
-         "America/Los_Angeles", "W0003"),
-        ("mercy-bb", "Mercy General Apheresis Unit", Site.Kind.HOSPITAL_BASED, "America/New_York", ""),
+        (
+            "sherman-oaks",
+            "Sherman Oaks Donor Center",
+            Site.Kind.FIXED_COLLECTION,
+            "America/Los_Angeles",
+            "W0001",
+        ),
+        (
+            "mobile-1",
+            "Bloodmobile 1 (Southern California)",
+            Site.Kind.MOBILE_UNIT,
+            "America/Los_Angeles",
+            "W0002",
+        ),
+        (
+            "lab-van-nuys",
+            "Van Nuys Testing Laboratory",
+            Site.Kind.LABORATORY,
+            "America/Los_Angeles",
+            "",
+        ),
+        (
+            "pdc-la",
+            "Los Angeles Processing and Distribution",
+            Site.Kind.PROCESSING_DISTRIBUTION,
+            "America/Los_Angeles",
+            "W0003",
+        ),
+        (
+            "mercy-bb",
+            "Mercy General Apheresis Unit",
+            Site.Kind.HOSPITAL_BASED,
+            "America/New_York",
+            "",
+        ),
     ]
     for code, name, kind, time_zone, fin in sites:
         _ensure(
             Site,
             {"code": code},
-            {"company": company, "name": name, "kind": kind, "time_zone": time_zone,
-             "facility_identification_number": fin, "city": "Los Angeles", "region": "CA"},
+            {
+                "company": company,
+                "name": name,
+                "kind": kind,
+                "time_zone": time_zone,
+                "facility_identification_number": fin,
+                "city": "Los Angeles",
+                "region": "CA",
+            },
         )
     hospitals = [
-        ("cedars", "Cedars Valley Medical Center", "Los Angeles", "CA", "America/Los_Angeles", "1234567893"),
+        (
+            "cedars",
+            "Cedars Valley Medical Center",
+            "Los Angeles",
+            "CA",
+            "America/Los_Angeles",
+            "1234567893",
+        ),
         ("mercy", "Mercy General Hospital", "Baltimore", "MD", "America/New_York", "1245319599"),
     ]
     for code, name, city, region, time_zone, npi in hospitals:
         hospital = _ensure(
             Hospital,
             {"code": code},
-            {"company": company, "name": name, "city": city, "region": region, "time_zone": time_zone},
+            {
+                "company": company,
+                "name": name,
+                "city": city,
+                "region": region,
+                "time_zone": time_zone,
+            },
         )
-        _ensure(HospitalIdentifier, {"system": HospitalIdentifier.System.NPI, "value": npi}, {"hospital": hospital})
-        _ensure(HospitalLocation, {"hospital": hospital, "kind": HospitalLocation.Kind.SHIP_TO,
-                                   "name": "Blood bank"}, {"city": city, "region": region})
-        _ensure(HospitalLocation, {"hospital": hospital, "kind": HospitalLocation.Kind.PROCEDURE,
-                                   "name": "Apheresis suite"}, {"city": city, "region": region})
+        _ensure(
+            HospitalIdentifier,
+            {"system": HospitalIdentifier.System.NPI, "value": npi},
+            {"hospital": hospital},
+        )
+        _ensure(
+            HospitalLocation,
+            {"hospital": hospital, "kind": HospitalLocation.Kind.SHIP_TO, "name": "Blood bank"},
+            {"city": city, "region": region},
+        )
+        _ensure(
+            HospitalLocation,
+            {
+                "hospital": hospital,
+                "kind": HospitalLocation.Kind.PROCEDURE,
+                "name": "Apheresis suite",
+            },
+            {"city": city, "region": region},
+        )
     cedars = Hospital.objects.get(code="cedars")
     mercy = Hospital.objects.get(code="mercy")
     programs = [
-        ("ca-fixed", "California fixed sites", Program.Segment.BLOOD_PRODUCTS, Program.Kind.FIXED_COLLECTIONS,
-         "California", None),
-        ("ca-mobile", "California mobile program", Program.Segment.BLOOD_PRODUCTS,
-         Program.Kind.MOBILE_COLLECTIONS, "California", None),
-        ("mercy-bm", "Mercy blood management program", Program.Segment.BLOOD_PRODUCTS,
-         Program.Kind.BLOOD_MANAGEMENT, "Mid-Atlantic", mercy),
-        ("tx-apheresis-west", "Therapeutic apheresis, West", Program.Segment.BLOOD_SERVICES,
-         Program.Kind.THERAPEUTIC_APHERESIS, "California", cedars),
-        ("tx-apheresis-east", "Therapeutic apheresis, East", Program.Segment.BLOOD_SERVICES,
-         Program.Kind.THERAPEUTIC_APHERESIS, "Mid-Atlantic", mercy),
+        (
+            "ca-fixed",
+            "California fixed sites",
+            Program.Segment.BLOOD_PRODUCTS,
+            Program.Kind.FIXED_COLLECTIONS,
+            "California",
+            None,
+        ),
+        (
+            "ca-mobile",
+            "California mobile program",
+            Program.Segment.BLOOD_PRODUCTS,
+            Program.Kind.MOBILE_COLLECTIONS,
+            "California",
+            None,
+        ),
+        (
+            "mercy-bm",
+            "Mercy blood management program",
+            Program.Segment.BLOOD_PRODUCTS,
+            Program.Kind.BLOOD_MANAGEMENT,
+            "Mid-Atlantic",
+            mercy,
+        ),
+        (
+            "tx-apheresis-west",
+            "Therapeutic apheresis, West",
+            Program.Segment.BLOOD_SERVICES,
+            Program.Kind.THERAPEUTIC_APHERESIS,
+            "California",
+            cedars,
+        ),
+        (
+            "tx-apheresis-east",
+            "Therapeutic apheresis, East",
+            Program.Segment.BLOOD_SERVICES,
+            Program.Kind.THERAPEUTIC_APHERESIS,
+            "Mid-Atlantic",
+            mercy,
+        ),
     ]
     for code, name, segment, kind, region, client in programs:
         _ensure(
             Program,
             {"code": code},
-            {"company": company, "name": name, "segment": segment, "kind": kind, "region": region,
-             "client_hospital": client, "active_from": date(2024, 1, 1)},
+            {
+                "company": company,
+                "name": name,
+                "segment": segment,
+                "kind": kind,
+                "region": region,
+                "client_hospital": client,
+                "active_from": date(2024, 1, 1),
+            },
         )
     people = {role: (label.split()[0], "Demo") for role, label in roles.ROLES.items()}
     accounts = [(role, role, None) for role in roles.ROLES if role != roles.HOSPITAL_USER]
-    accounts += [("cedars_user", roles.HOSPITAL_USER, cedars), ("mercy_user", roles.HOSPITAL_USER, mercy)]
+    accounts += [
+        ("cedars_user", roles.HOSPITAL_USER, cedars),
+        ("mercy_user", roles.HOSPITAL_USER, mercy),
+    ]
     for username, role, hospital in accounts:
         if not User.objects.filter(username=username).exists():
             first, last = people[role]

@@ -94,7 +94,15 @@ class Site(Address):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["fixed_collection", "mobile_unit", "laboratory", "processing_distribution", "hospital_based"]),
+                condition=Q(
+                    kind__in=[
+                        "fixed_collection",
+                        "mobile_unit",
+                        "laboratory",
+                        "processing_distribution",
+                        "hospital_based",
+                    ]
+                ),
                 name="site_kind_is_known",
             )
         ]
@@ -255,7 +263,9 @@ class AuditEvent(models.Model):
     sequence = models.PositiveBigIntegerField()
     occurred_at = models.DateTimeField(help_text="Business time of what was recorded.")
     recorded_at = models.DateTimeField(help_text="When the system wrote it.")
-    actor = models.ForeignKey(User, on_delete=models.DO_NOTHING, null=True, db_constraint=False, related_name="+")
+    actor = models.ForeignKey(
+        User, on_delete=models.DO_NOTHING, null=True, db_constraint=False, related_name="+"
+    )
     actor_username = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=100)
     target_type = models.CharField(max_length=100, blank=True)
@@ -287,6 +297,9 @@ class AuditStreamHead(models.Model):
     sequence = models.PositiveBigIntegerField(default=0)
     mac = models.CharField(max_length=64, blank=True)
 
+    def __str__(self) -> str:
+        return f"{self.stream} at #{self.sequence}"
+
 
 class AuditCheckpoint(models.Model):
     """A signed record of a stream's head at a moment, so that a cut-off tail is caught.
@@ -300,6 +313,9 @@ class AuditCheckpoint(models.Model):
 
     class Meta:
         ordering = ["stream", "-sequence"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.stream}#{self.sequence}"
 
 
 class Signature(models.Model):
@@ -337,7 +353,11 @@ class SignedRecord(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["signature", "target_type", "target_id"], name="signed_record_once_per_signature"
+                fields=["signature", "target_type", "target_id"],
+                name="signed_record_once_per_signature",
             )
         ]
         indexes = [models.Index(fields=["target_type", "target_id"], name="signed_record_target")]
+
+    def __str__(self) -> str:
+        return f"{self.target_type} {self.target_id}"

@@ -6,7 +6,14 @@ from hemaops.core import roles
 # made inactive, never removed).
 _ADMIN_SITE_PERMISSIONS = [
     f"core.{verb}_{model}"
-    for model in ("company", "site", "program", "hospital", "hospitalidentifier", "hospitallocation")
+    for model in (
+        "company",
+        "site",
+        "program",
+        "hospital",
+        "hospitalidentifier",
+        "hospitallocation",
+    )
     for verb in ("view", "add", "change")
 ]
 

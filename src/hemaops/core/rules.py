@@ -12,7 +12,9 @@ class BusinessTime(enum.StrEnum):
     FUTURE = "future"
 
 
-def classify_business_time(occurred_at: datetime, recorded_at: datetime, tolerance: timedelta) -> BusinessTime:
+def classify_business_time(
+    occurred_at: datetime, recorded_at: datetime, tolerance: timedelta
+) -> BusinessTime:
     """Whether a business time is now, back-dated or in the future.
 
     Source: DESIGN.md "Business dates" — late entry is normal in a blood center but needs a

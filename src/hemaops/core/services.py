@@ -43,7 +43,7 @@ REFERENCE_MODELS: tuple[type[models.Model], ...] = (
     HospitalIdentifier,
     HospitalLocation,
 )
-TOKEN_PREFIX = "hop_"
+TOKEN_PREFIX = "hop_"  # noqa: S105 - a label, not a secret
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 

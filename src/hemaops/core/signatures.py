@@ -101,14 +101,13 @@ def signature_sign(
             field="password",
         )
     has_device = any(True for _ in devices_for_user(actor, confirmed=True))
-    if needs_second_factor(actor) or has_device:
-        if not second_factor_code or not _second_factor_ok(actor, second_factor_code):
-            raise PermissionDeniedError(
-                "second_factor_code: the one-time code is missing or wrong; the signature was "
-                "not recorded",
-                code="signature_second_factor_failed",
-                field="second_factor_code",
-            )
+    second_factor_needed = needs_second_factor(actor) or has_device
+    if second_factor_needed and not (second_factor_code and _second_factor_ok(actor, second_factor_code)):
+        raise PermissionDeniedError(
+            "second_factor_code: the one-time code is missing or wrong; the signature was not recorded",
+            code="signature_second_factor_failed",
+            field="second_factor_code",
+        )
     signature = Signature(
         signer=actor,
         signer_full_name=actor.get_full_name() or actor.get_username(),

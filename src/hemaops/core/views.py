@@ -32,8 +32,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
             cursor.fetchone()
     except DatabaseError as error:
         return JsonResponse(
-            {"status": "unavailable", "database": {"vendor": connection.vendor, "state": "unreachable",
-                                                    "error": type(error).__name__}},
+            {
+                "status": "unavailable",
+                "database": {
+                    "vendor": connection.vendor,
+                    "state": "unreachable",
+                    "error": type(error).__name__,
+                },
+            },
             status=503,
         )
     return JsonResponse({"status": "ok", "database": {"vendor": connection.vendor, "state": "ok"}})
@@ -50,15 +56,13 @@ def _safe_next(request: HttpRequest) -> str:
 def second_factor(request: HttpRequest) -> HttpResponse:
     """Ask for the TOTP code; enrol a device first when the user has none."""
     user: User = request.user  # type: ignore[assignment]
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    enrolling = device is None
-    if enrolling:
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice(
-            user=user, name="authenticator", confirmed=False
-        )
-        if device.pk is None:
-            device.save()  # django-otp's own table, not a domain record
-    assert device is not None
+    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    enrolling = confirmed is None
+    # An unconfirmed device lives in django-otp's own table until its first code proves it.
+    device = (
+        confirmed
+        or TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": "authenticator"})[0]
+    )
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"]):
@@ -95,20 +99,44 @@ class ReferencePage:
 
 REFERENCE_PAGES = {
     "site": ReferencePage(
-        Site, SiteForm, "Sites",
-        (("code", "Code"), ("name", "Name"), ("get_kind_display", "Kind"), ("time_zone", "Time zone"),
-         ("facility_identification_number", "FIN"), ("is_active", "Active")),
+        Site,
+        SiteForm,
+        "Sites",
+        (
+            ("code", "Code"),
+            ("name", "Name"),
+            ("get_kind_display", "Kind"),
+            ("time_zone", "Time zone"),
+            ("facility_identification_number", "FIN"),
+            ("is_active", "Active"),
+        ),
         "site",
     ),
     "program": ReferencePage(
-        Program, ProgramForm, "Programs",
-        (("code", "Code"), ("name", "Name"), ("get_segment_display", "Segment"), ("get_kind_display", "Kind"),
-         ("region", "Region"), ("client_hospital", "Client hospital")),
+        Program,
+        ProgramForm,
+        "Programs",
+        (
+            ("code", "Code"),
+            ("name", "Name"),
+            ("get_segment_display", "Segment"),
+            ("get_kind_display", "Kind"),
+            ("region", "Region"),
+            ("client_hospital", "Client hospital"),
+        ),
         "program",
     ),
     "hospital": ReferencePage(
-        Hospital, HospitalForm, "Hospitals",
-        (("code", "Code"), ("name", "Name"), ("city", "City"), ("region", "State"), ("is_active", "Active")),
+        Hospital,
+        HospitalForm,
+        "Hospitals",
+        (
+            ("code", "Code"),
+            ("name", "Name"),
+            ("city", "City"),
+            ("region", "State"),
+            ("is_active", "Active"),
+        ),
         "hospital",
     ),
 }

@@ -24,7 +24,12 @@ import pytest
 
 LOCAL_POSTGRES = ("127.0.0.1", 5432)
 CHROMIUM = os.environ.get("HEMAOPS_CHROMIUM", "/usr/bin/chromium")
-_state: dict[str, Any] = {"database": "", "why_sqlite": "", "skipped_postgres": 0, "skipped_browser": 0}
+_state: dict[str, Any] = {
+    "database": "",
+    "why_sqlite": "",
+    "skipped_postgres": 0,
+    "skipped_browser": 0,
+}
 
 
 def _postgres_answers() -> bool:
@@ -36,8 +41,13 @@ def _postgres_answers() -> bool:
     try:
         import psycopg
 
-        with psycopg.connect(host=LOCAL_POSTGRES[0], port=LOCAL_POSTGRES[1], user="postgres",
-                             dbname="postgres", connect_timeout=3):
+        with psycopg.connect(
+            host=LOCAL_POSTGRES[0],
+            port=LOCAL_POSTGRES[1],
+            user="postgres",
+            dbname="postgres",
+            connect_timeout=3,
+        ):
             return True
     except Exception:
         return False

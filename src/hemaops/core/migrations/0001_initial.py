@@ -4,241 +4,645 @@ import django.contrib.auth.models
 import django.contrib.auth.validators
 import django.db.models.deletion
 import django.utils.timezone
-import hemaops.core.models
 from django.conf import settings
 from django.db import migrations, models
 
+import hemaops.core.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditCheckpoint',
+            name="AuditCheckpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stream', models.CharField(max_length=40)),
-                ('sequence', models.PositiveBigIntegerField()),
-                ('event_mac', models.CharField(max_length=64)),
-                ('recorded_at', models.DateTimeField()),
-                ('mac', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stream", models.CharField(max_length=40)),
+                ("sequence", models.PositiveBigIntegerField()),
+                ("event_mac", models.CharField(max_length=64)),
+                ("recorded_at", models.DateTimeField()),
+                ("mac", models.CharField(max_length=64)),
             ],
             options={
-                'ordering': ['stream', '-sequence'],
+                "ordering": ["stream", "-sequence"],
             },
         ),
         migrations.CreateModel(
-            name='AuditStreamHead',
+            name="AuditStreamHead",
             fields=[
-                ('stream', models.CharField(max_length=40, primary_key=True, serialize=False)),
-                ('sequence', models.PositiveBigIntegerField(default=0)),
-                ('mac', models.CharField(blank=True, max_length=64)),
+                ("stream", models.CharField(max_length=40, primary_key=True, serialize=False)),
+                ("sequence", models.PositiveBigIntegerField(default=0)),
+                ("mac", models.CharField(blank=True, max_length=64)),
             ],
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('second_factor_exempt', models.BooleanField(default=False, help_text='Demo accounts only: the second factor is not asked even where the role needs it.')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="date joined"),
+                ),
+                (
+                    "second_factor_exempt",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Demo accounts only: the second factor is not asked even where the role needs it.",
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
-                'abstract': False,
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
+                "abstract": False,
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('prefix', models.CharField(help_text="The token's first characters, to tell tokens apart.", max_length=12)),
-                ('digest', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField()),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "prefix",
+                    models.CharField(
+                        help_text="The token's first characters, to tell tokens apart.",
+                        max_length=12,
+                    ),
+                ),
+                ("digest", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField()),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Company',
+            name="Company",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('legal_name', models.CharField(max_length=200, unique=True)),
-                ('fiscal_year_start_month', models.PositiveSmallIntegerField(default=1, help_text='Month (1-12) in which the fiscal year starts.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("legal_name", models.CharField(max_length=200, unique=True)),
+                (
+                    "fiscal_year_start_month",
+                    models.PositiveSmallIntegerField(
+                        default=1, help_text="Month (1-12) in which the fiscal year starts."
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'companies',
-                'permissions': [('manage_reference_data', 'Can create and change sites, programs and hospitals'), ('manage_users', 'Can create users, assign roles and issue API tokens'), ('view_audit_trail', 'Can read the audit trail and verify its chains'), ('record_past_business_date', 'Can record work that happened in the past'), ('view_reference_data', 'Can read sites, programs and hospitals')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('fiscal_year_start_month__gte', 1), ('fiscal_year_start_month__lte', 12)), name='company_fiscal_year_start_month_is_a_month')],
+                "verbose_name_plural": "companies",
+                "permissions": [
+                    (
+                        "manage_reference_data",
+                        "Can create and change sites, programs and hospitals",
+                    ),
+                    ("manage_users", "Can create users, assign roles and issue API tokens"),
+                    ("view_audit_trail", "Can read the audit trail and verify its chains"),
+                    ("record_past_business_date", "Can record work that happened in the past"),
+                    ("view_reference_data", "Can read sites, programs and hospitals"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("fiscal_year_start_month__gte", 1),
+                            ("fiscal_year_start_month__lte", 12),
+                        ),
+                        name="company_fiscal_year_start_month_is_a_month",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Hospital',
+            name="Hospital",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address_line', models.CharField(blank=True, max_length=200)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('region', models.CharField(blank=True, help_text='State or province.', max_length=100)),
-                ('postal_code', models.CharField(blank=True, max_length=20)),
-                ('country', models.CharField(default='US', help_text='ISO 3166-1 alpha-2.', max_length=2)),
-                ('code', models.SlugField(max_length=20, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('time_zone', models.CharField(max_length=64, validators=[hemaops.core.models.validate_time_zone])),
-                ('is_active', models.BooleanField(default=True)),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='hospitals', to='core.company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("address_line", models.CharField(blank=True, max_length=200)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                (
+                    "region",
+                    models.CharField(blank=True, help_text="State or province.", max_length=100),
+                ),
+                ("postal_code", models.CharField(blank=True, max_length=20)),
+                (
+                    "country",
+                    models.CharField(default="US", help_text="ISO 3166-1 alpha-2.", max_length=2),
+                ),
+                ("code", models.SlugField(max_length=20, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "time_zone",
+                    models.CharField(max_length=64, validators=[hemaops.core.models.validate_time_zone]),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="hospitals",
+                        to="core.company",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.AddField(
-            model_name='user',
-            name='hospital',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='core.hospital'),
+            model_name="user",
+            name="hospital",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="users",
+                to="core.hospital",
+            ),
         ),
         migrations.CreateModel(
-            name='Signature',
+            name="Signature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('signer_full_name', models.CharField(max_length=300)),
-                ('signed_at', models.DateTimeField()),
-                ('meaning', models.CharField(choices=[('released', 'Released'), ('approved', 'Approved'), ('reviewed', 'Reviewed'), ('overridden', 'Overridden'), ('ordered', 'Ordered'), ('closed', 'Closed'), ('reopened', 'Reopened'), ('verified', 'Verified')], max_length=20)),
-                ('reason', models.TextField(blank=True)),
-                ('second_factor_used', models.BooleanField(default=False)),
-                ('mac', models.CharField(max_length=64)),
-                ('signer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signatures', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("signer_full_name", models.CharField(max_length=300)),
+                ("signed_at", models.DateTimeField()),
+                (
+                    "meaning",
+                    models.CharField(
+                        choices=[
+                            ("released", "Released"),
+                            ("approved", "Approved"),
+                            ("reviewed", "Reviewed"),
+                            ("overridden", "Overridden"),
+                            ("ordered", "Ordered"),
+                            ("closed", "Closed"),
+                            ("reopened", "Reopened"),
+                            ("verified", "Verified"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("second_factor_used", models.BooleanField(default=False)),
+                ("mac", models.CharField(max_length=64)),
+                (
+                    "signer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signatures",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stream', models.CharField(max_length=40)),
-                ('sequence', models.PositiveBigIntegerField()),
-                ('occurred_at', models.DateTimeField(help_text='Business time of what was recorded.')),
-                ('recorded_at', models.DateTimeField(help_text='When the system wrote it.')),
-                ('actor_username', models.CharField(blank=True, max_length=150)),
-                ('action', models.CharField(max_length=100)),
-                ('target_type', models.CharField(blank=True, max_length=100)),
-                ('target_id', models.CharField(blank=True, max_length=64)),
-                ('data', models.JSONField(default=dict)),
-                ('reason', models.TextField(blank=True)),
-                ('request_id', models.CharField(blank=True, max_length=64)),
-                ('previous_mac', models.CharField(max_length=64)),
-                ('mac', models.CharField(max_length=64)),
-                ('actor', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stream", models.CharField(max_length=40)),
+                ("sequence", models.PositiveBigIntegerField()),
+                (
+                    "occurred_at",
+                    models.DateTimeField(help_text="Business time of what was recorded."),
+                ),
+                ("recorded_at", models.DateTimeField(help_text="When the system wrote it.")),
+                ("actor_username", models.CharField(blank=True, max_length=150)),
+                ("action", models.CharField(max_length=100)),
+                ("target_type", models.CharField(blank=True, max_length=100)),
+                ("target_id", models.CharField(blank=True, max_length=64)),
+                ("data", models.JSONField(default=dict)),
+                ("reason", models.TextField(blank=True)),
+                ("request_id", models.CharField(blank=True, max_length=64)),
+                ("previous_mac", models.CharField(max_length=64)),
+                ("mac", models.CharField(max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['stream', 'sequence'],
-                'indexes': [models.Index(fields=['target_type', 'target_id'], name='audit_event_target'), models.Index(fields=['recorded_at'], name='audit_event_recorded_at')],
-                'constraints': [models.UniqueConstraint(fields=('stream', 'sequence'), name='audit_event_stream_sequence_unique')],
+                "ordering": ["stream", "sequence"],
+                "indexes": [
+                    models.Index(fields=["target_type", "target_id"], name="audit_event_target"),
+                    models.Index(fields=["recorded_at"], name="audit_event_recorded_at"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("stream", "sequence"), name="audit_event_stream_sequence_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HospitalIdentifier',
+            name="HospitalIdentifier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('system', models.CharField(choices=[('npi', 'National Provider Identifier'), ('cms_certification', 'CMS Certification Number'), ('fda_registration', 'FDA registration number'), ('customer_account', 'Customer account number')], max_length=30)),
-                ('value', models.CharField(max_length=64)),
-                ('hospital', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='identifiers', to='core.hospital')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "system",
+                    models.CharField(
+                        choices=[
+                            ("npi", "National Provider Identifier"),
+                            ("cms_certification", "CMS Certification Number"),
+                            ("fda_registration", "FDA registration number"),
+                            ("customer_account", "Customer account number"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("value", models.CharField(max_length=64)),
+                (
+                    "hospital",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="identifiers",
+                        to="core.hospital",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('system', 'value'), name='hospital_identifier_unique'), models.UniqueConstraint(fields=('hospital', 'system'), name='hospital_one_identifier_per_system')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("system", "value"), name="hospital_identifier_unique"),
+                    models.UniqueConstraint(
+                        fields=("hospital", "system"), name="hospital_one_identifier_per_system"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HospitalLocation',
+            name="HospitalLocation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address_line', models.CharField(blank=True, max_length=200)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('region', models.CharField(blank=True, help_text='State or province.', max_length=100)),
-                ('postal_code', models.CharField(blank=True, max_length=20)),
-                ('country', models.CharField(default='US', help_text='ISO 3166-1 alpha-2.', max_length=2)),
-                ('kind', models.CharField(choices=[('ship_to', 'Ship-to (blood bank)'), ('procedure', 'Procedure location')], max_length=20)),
-                ('name', models.CharField(max_length=200)),
-                ('is_active', models.BooleanField(default=True)),
-                ('hospital', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='locations', to='core.hospital')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("address_line", models.CharField(blank=True, max_length=200)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                (
+                    "region",
+                    models.CharField(blank=True, help_text="State or province.", max_length=100),
+                ),
+                ("postal_code", models.CharField(blank=True, max_length=20)),
+                (
+                    "country",
+                    models.CharField(default="US", help_text="ISO 3166-1 alpha-2.", max_length=2),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("ship_to", "Ship-to (blood bank)"),
+                            ("procedure", "Procedure location"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "hospital",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="locations",
+                        to="core.hospital",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['hospital', 'kind', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('hospital', 'kind', 'name'), name='hospital_location_unique')],
+                "ordering": ["hospital", "kind", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("hospital", "kind", "name"), name="hospital_location_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Program',
+            name="Program",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=30, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('segment', models.CharField(choices=[('blood_products', 'Blood products'), ('blood_services', 'Blood services')], max_length=20)),
-                ('kind', models.CharField(choices=[('fixed_collections', 'Fixed-site collections'), ('mobile_collections', 'Mobile collections'), ('blood_management', 'Blood management'), ('therapeutic_apheresis', 'Therapeutic apheresis')], max_length=30)),
-                ('region', models.CharField(blank=True, max_length=100)),
-                ('active_from', models.DateField()),
-                ('active_until', models.DateField(blank=True, null=True)),
-                ('client_hospital', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='programs', to='core.hospital')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='programs', to='core.company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=30, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "segment",
+                    models.CharField(
+                        choices=[
+                            ("blood_products", "Blood products"),
+                            ("blood_services", "Blood services"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("fixed_collections", "Fixed-site collections"),
+                            ("mobile_collections", "Mobile collections"),
+                            ("blood_management", "Blood management"),
+                            ("therapeutic_apheresis", "Therapeutic apheresis"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("region", models.CharField(blank=True, max_length=100)),
+                ("active_from", models.DateField()),
+                ("active_until", models.DateField(blank=True, null=True)),
+                (
+                    "client_hospital",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="programs",
+                        to="core.hospital",
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="programs",
+                        to="core.company",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('active_until__isnull', True), ('active_until__gte', models.F('active_from')), _connector='OR'), name='program_active_dates_in_order'), models.CheckConstraint(condition=models.Q(models.Q(('kind', 'blood_management'), _negated=True), ('client_hospital__isnull', False), _connector='OR'), name='program_blood_management_has_client_hospital'), models.CheckConstraint(condition=models.Q(('segment__in', ['blood_products', 'blood_services'])), name='program_segment_is_known')],
+                "ordering": ["code"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("active_until__isnull", True),
+                            ("active_until__gte", models.F("active_from")),
+                            _connector="OR",
+                        ),
+                        name="program_active_dates_in_order",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("kind", "blood_management"), _negated=True),
+                            ("client_hospital__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="program_blood_management_has_client_hospital",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("segment__in", ["blood_products", "blood_services"])),
+                        name="program_segment_is_known",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SignedRecord',
+            name="SignedRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('target_type', models.CharField(max_length=100)),
-                ('target_id', models.CharField(max_length=64)),
-                ('content_digest', models.CharField(help_text='SHA-256 of the record as signed.', max_length=64)),
-                ('signature', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='records', to='core.signature')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("target_type", models.CharField(max_length=100)),
+                ("target_id", models.CharField(max_length=64)),
+                (
+                    "content_digest",
+                    models.CharField(help_text="SHA-256 of the record as signed.", max_length=64),
+                ),
+                (
+                    "signature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="records",
+                        to="core.signature",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['target_type', 'target_id'], name='signed_record_target')],
-                'constraints': [models.UniqueConstraint(fields=('signature', 'target_type', 'target_id'), name='signed_record_once_per_signature')],
+                "indexes": [models.Index(fields=["target_type", "target_id"], name="signed_record_target")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("signature", "target_type", "target_id"),
+                        name="signed_record_once_per_signature",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Site',
+            name="Site",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address_line', models.CharField(blank=True, max_length=200)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('region', models.CharField(blank=True, help_text='State or province.', max_length=100)),
-                ('postal_code', models.CharField(blank=True, max_length=20)),
-                ('country', models.CharField(default='US', help_text='ISO 3166-1 alpha-2.', max_length=2)),
-                ('code', models.SlugField(max_length=20, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('fixed_collection', 'Fixed collection site'), ('mobile_unit', 'Mobile unit'), ('laboratory', 'Laboratory'), ('processing_distribution', 'Processing and distribution center'), ('hospital_based', 'Hospital-based site')], max_length=30)),
-                ('time_zone', models.CharField(max_length=64, validators=[hemaops.core.models.validate_time_zone])),
-                ('facility_identification_number', models.CharField(blank=True, help_text='Where this site labels units.', max_length=5, validators=[hemaops.core.models.validate_facility_identification_number], verbose_name='ISBT 128 FIN')),
-                ('is_active', models.BooleanField(default=True)),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sites', to='core.company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("address_line", models.CharField(blank=True, max_length=200)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                (
+                    "region",
+                    models.CharField(blank=True, help_text="State or province.", max_length=100),
+                ),
+                ("postal_code", models.CharField(blank=True, max_length=20)),
+                (
+                    "country",
+                    models.CharField(default="US", help_text="ISO 3166-1 alpha-2.", max_length=2),
+                ),
+                ("code", models.SlugField(max_length=20, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("fixed_collection", "Fixed collection site"),
+                            ("mobile_unit", "Mobile unit"),
+                            ("laboratory", "Laboratory"),
+                            ("processing_distribution", "Processing and distribution center"),
+                            ("hospital_based", "Hospital-based site"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(max_length=64, validators=[hemaops.core.models.validate_time_zone]),
+                ),
+                (
+                    "facility_identification_number",
+                    models.CharField(
+                        blank=True,
+                        help_text="Where this site labels units.",
+                        max_length=5,
+                        validators=[hemaops.core.models.validate_facility_identification_number],
+                        verbose_name="ISBT 128 FIN",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sites",
+                        to="core.company",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['fixed_collection', 'mobile_unit', 'laboratory', 'processing_distribution', 'hospital_based'])), name='site_kind_is_known')],
+                "ordering": ["code"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "kind__in",
+                                [
+                                    "fixed_collection",
+                                    "mobile_unit",
+                                    "laboratory",
+                                    "processing_distribution",
+                                    "hospital_based",
+                                ],
+                            )
+                        ),
+                        name="site_kind_is_known",
+                    )
+                ],
             },
         ),
     ]

@@ -14,7 +14,12 @@ trigger fails closed.
 
 from django.db import migrations
 
-APPEND_ONLY_TABLES = ["core_auditevent", "core_auditcheckpoint", "core_signature", "core_signedrecord"]
+APPEND_ONLY_TABLES = [
+    "core_auditevent",
+    "core_auditcheckpoint",
+    "core_signature",
+    "core_signedrecord",
+]
 
 POSTGRES_FUNCTION = """
 CREATE OR REPLACE FUNCTION hemaops_refuse_change() RETURNS trigger AS $$

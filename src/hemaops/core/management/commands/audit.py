@@ -35,7 +35,5 @@ class Command(BaseCommand):
             return
         for problem in result.problems:
             self.stderr.write(f"TAMPERED {problem.kind}: {problem.message}")
-        self.stderr.write(
-            f"{len(result.problems)} chain(s) broken; {result.events_checked} events checked"
-        )
+        self.stderr.write(f"{len(result.problems)} chain(s) broken; {result.events_checked} events checked")
         raise SystemExit(1)

@@ -16,8 +16,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
-        parser.add_argument("--role", action="append", required=True, choices=sorted(roles.ROLES),
-                            help="A role; repeat for several.")
+        parser.add_argument(
+            "--role",
+            action="append",
+            required=True,
+            choices=sorted(roles.ROLES),
+            help="A role; repeat for several.",
+        )
         parser.add_argument("--hospital", help="Hospital code (hospital users only).")
         parser.add_argument("--first-name", default="")
         parser.add_argument("--last-name", default="")

@@ -17,4 +17,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         check_ready_to_serve()
-        run_gunicorn(host=options["host"], port=options["port"], workers=options["workers"], stdout=self.stdout)
+        run_gunicorn(
+            host=options["host"],
+            port=options["port"],
+            workers=options["workers"],
+            stdout=self.stdout,
+        )
