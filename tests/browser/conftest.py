@@ -43,9 +43,7 @@ def _playwright() -> Iterator[Playwright]:
 @pytest.fixture(scope="session")
 def browser(_playwright: Playwright) -> Iterator[Browser]:
     # launch() starts chromium with a fresh temporary user-data dir and removes it on close.
-    chromium = _playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-    )
+    chromium = _playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     try:
         yield chromium
     finally:

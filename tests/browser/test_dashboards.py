@@ -13,14 +13,13 @@ from playwright.sync_api import Page, expect
 from hemaops.core import roles
 from hemaops.core.models import User
 from hemaops.core.registry import registry
-from tests.conftest import PASSWORD
 
 ERROR_HEADINGS = {"Not allowed", "Not found", "Something went wrong"}
 EMPTY_STATE = "Nothing to show yet"
 
 # What each reference-data page must list, given the reference_data fixture.
 NAV_PAGE_ROWS = {
-    "Sites": ["Nowhere Center"],
+    "Sites": ["Main Donor Center"],
     "Programs": ["California fixed"],
     "Hospitals": ["Cedars Valley", "Mercy General"],
 }
@@ -39,9 +38,7 @@ def _expect_home(page: Page) -> None:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("role", list(roles.ROLES))
-def test_each_role_signs_in_and_sees_its_dashboard(
-    role, make_user, reference_data, sign_in, screenshot
-):
+def test_each_role_signs_in_and_sees_its_dashboard(role, make_user, reference_data, sign_in, screenshot):
     page = sign_in(make_user(role).username)
     _expect_home(page)
 
@@ -76,9 +73,7 @@ def test_each_role_signs_in_and_sees_its_dashboard(
         "links => links.map(a => [a.textContent.trim(), a.getAttribute('href')])"
     )
     assert targets[0] == ["Home", "/"]
-    assert [text for text, _ in targets[1:]] == [
-        link.label for link in registry.nav_for(frozenset({role}))
-    ]
+    assert [text for text, _ in targets[1:]] == [link.label for link in registry.nav_for(frozenset({role}))]
     for text, href in targets:
         response = page.goto(href)
         assert response is not None
@@ -92,7 +87,7 @@ def test_each_role_signs_in_and_sees_its_dashboard(
 
 @pytest.mark.browser
 def test_a_hospital_user_sees_only_its_own_hospital(make_user, reference_data, sign_in, screenshot):
-    own, other = reference_data["other"], reference_data["hospital"]
+    own, other = reference_data["hospital"], reference_data["other"]
     page = sign_in(make_user(roles.HOSPITAL_USER).username)
     _expect_home(page)
 
@@ -111,11 +106,9 @@ def test_a_hospital_user_sees_only_its_own_hospital(make_user, reference_data, s
 
 
 @pytest.mark.browser
-def test_a_wrong_password_shows_the_error_and_stays_on_the_login_page(
-    make_user, sign_in, screenshot
-):
+def test_a_wrong_password_shows_the_error_and_stays_on_the_login_page(make_user, sign_in, screenshot):
     user = make_user(roles.ACCOUNTANT)
-    page = sign_in(user.username, PASSWORD)
+    page = sign_in(user.username, "not-the-password")
 
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
     expect(page.locator("main h1")).to_have_text("Sign in")
