@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 COMMANDS: dict[str, str] = {
     "demo": "Set up a demo company with a user per role and serve it on 127.0.0.1 (--port N, --no-serve)",
-    "serve": "Run the production web server (gunicorn, static files by WhiteNoise) (--port N)",
+    "serve": "Run the production web server: gunicorn, WhiteNoise (--port N, --host H, --workers N)",
     "init": "Create the keys and an empty, migrated database for a new installation",
     "migrate": "Apply database migrations (Django's migrate)",
     "shell": "Open a Python shell with the project loaded (Django's shell)",

@@ -1,7 +1,8 @@
 """Typed readers for environment variables that fail loudly.
 
 Every bad value stops start-up with one line that names the variable and says why
-(house style §12): ``ImproperlyConfigured: HEMAOPS_PORT must be a whole number, got 'x'``.
+(house style §12), for example
+``HEMAOPS_LOGIN_FAILURE_LIMIT must be a whole number; got 'five'``. An empty value means the default.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
 
 
 def env_str(name: str, default: str = "", environ: Mapping[str, str] | None = None) -> str:
@@ -22,7 +23,7 @@ def env_str(name: str, default: str = "", environ: Mapping[str, str] | None = No
 
 def env_bool(name: str, default: bool = False, environ: Mapping[str, str] | None = None) -> bool:
     raw = (environ if environ is not None else os.environ).get(name)
-    if raw is None:
+    if raw is None or raw.strip() == "":
         return default
     value = raw.strip().lower()
     if value in _TRUE:
@@ -52,6 +53,17 @@ def env_int(
     if maximum is not None and value > maximum:
         raise ImproperlyConfigured(f"{name} must be at most {maximum}; got {value}")
     return value
+
+
+def env_choice(
+    name: str, default: str, choices: tuple[str, ...], environ: Mapping[str, str] | None = None
+) -> str:
+    raw = (environ if environ is not None else os.environ).get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if raw.strip() not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {raw!r}")
+    return raw.strip()
 
 
 def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = None) -> list[str]:

@@ -10,14 +10,14 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from hemaops.env import env_bool, env_int, env_list, env_path, env_str
+from hemaops.env import env_bool, env_choice, env_int, env_list, env_path, env_str
 from hemaops.keys import AUDIT_KEY_FILE, MINIMUM_KEY_LENGTH, SECRET_KEY_FILE, read_key
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 HEMAOPS_HOME = env_path("HEMAOPS_HOME", Path("var"))
 
 # Keys: the environment, else the files `hemaops init` / `hemaops demo` write. Empty when
-# neither exists: `hemaops serve` then refuses to start (see hemaops.core.startup).
+# neither exists: `hemaops serve` then refuses to start (hemaops.keys.missing_key_message).
 SECRET_KEY = read_key("SECRET_KEY", SECRET_KEY_FILE, HEMAOPS_HOME)
 HEMAOPS_AUDIT_KEY = read_key("HEMAOPS_AUDIT_KEY", AUDIT_KEY_FILE, HEMAOPS_HOME)
 for _name, _value in (("SECRET_KEY", SECRET_KEY), ("HEMAOPS_AUDIT_KEY", HEMAOPS_AUDIT_KEY)):
@@ -145,6 +145,10 @@ AXES_VERBOSE = False
 HEMAOPS_REQUIRE_SECOND_FACTOR = env_bool("HEMAOPS_REQUIRE_SECOND_FACTOR", default=True)
 OTP_TOTP_ISSUER = "Hemaops"
 
+# Electronic signatures: refused re-authentications before signing is locked, and for how long.
+HEMAOPS_SIGNATURE_FAILURE_LIMIT = env_int("HEMAOPS_SIGNATURE_FAILURE_LIMIT", 3, minimum=1)
+HEMAOPS_SIGNATURE_LOCKOUT_MINUTES = env_int("HEMAOPS_SIGNATURE_LOCKOUT_MINUTES", 15, minimum=1)
+
 # Business dates: how far from now a recorded time may lie before it counts as back-dated.
 HEMAOPS_BACKDATE_TOLERANCE_MINUTES = env_int("HEMAOPS_BACKDATE_TOLERANCE_MINUTES", 15, minimum=0)
 
@@ -174,5 +178,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("HEMAOPS_LOG_LEVEL", "WARNING")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice(
+            "HEMAOPS_LOG_LEVEL", "WARNING", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+        ),
+    },
 }

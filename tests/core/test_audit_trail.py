@@ -100,9 +100,10 @@ def test_verify_names_a_deleted_row(db):
     assert [(p.kind, p.sequence) for p in result.problems] == [("deleted", 3)]
 
 
-def test_verify_names_an_inserted_row(db):
+@pytest.mark.parametrize("links_to_the_last_row", [False, True])
+def test_verify_names_an_inserted_row(db, links_to_the_last_row):
     events = _write(3)
-    # An intruder appends a forged row that claims to follow the last genuine one.
+    # An intruder appends a forged row, even one that copies the last genuine row's MAC.
     forged = AuditEvent(
         stream="core",
         sequence=4,
@@ -110,7 +111,7 @@ def test_verify_names_an_inserted_row(db):
         recorded_at=events[-1].recorded_at,
         action="core.test.done",
         data={},
-        previous_mac="f" * 64,
+        previous_mac=events[-1].mac if links_to_the_last_row else "f" * 64,
         mac="e" * 64,
     )
     with connection.cursor() as cursor:

@@ -14,6 +14,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from hemaops.cli import COMMANDS
+from hemaops.core import roles
+from hemaops.core.models import Site
 from hemaops.env import env_bool, env_int, env_list, env_path
 
 HEMAOPS = [sys.executable, "-m", "hemaops"]
@@ -58,6 +60,27 @@ def test_a_bad_setting_names_the_variable_and_the_reason(reader, raw, message):
     name = "HEMAOPS_DEBUG" if "DEBUG" in message else "HEMAOPS_X"
     with pytest.raises(ImproperlyConfigured, match=message):
         reader({name: raw})
+
+
+def test_an_empty_value_means_the_default():
+    assert env_bool(
+        "HEMAOPS_REQUIRE_SECOND_FACTOR", default=True, environ={"HEMAOPS_REQUIRE_SECOND_FACTOR": ""}
+    )
+    assert env_int("HEMAOPS_X", 5, environ={"HEMAOPS_X": " "}) == 5
+
+
+def test_a_bad_log_level_stops_start_up_with_one_line(tmp_path):
+    result = subprocess.run(
+        [*HEMAOPS, "audit", "verify"],
+        capture_output=True,
+        text=True,
+        env=_environment(tmp_path, HEMAOPS_LOG_LEVEL="LOUD"),
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "hemaops: configuration error: HEMAOPS_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, "
+        "CRITICAL; got 'LOUD'"
+    ]
 
 
 def test_a_home_that_is_a_file_is_refused(tmp_path):
@@ -181,3 +204,16 @@ def test_demo_serves_healthz_on_a_fresh_home_and_a_second_run_duplicates_nothing
         timeout=120,
     )
     assert counts() == first
+
+
+@pytest.mark.django_db
+def test_the_demo_refuses_a_database_with_real_users(make_user):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    real = make_user(roles.ADMINISTRATOR)
+    real.second_factor_exempt = False
+    real.save(update_fields=["second_factor_exempt"])
+    with pytest.raises(CommandError, match="holds real users"):
+        call_command("demo", "--no-serve")
+    assert not Site.objects.exists()

@@ -220,15 +220,16 @@ class AuditVerification:
 
 
 def _verify_stream(
-    stream: str, rows: Iterable[AuditEvent | None], result: AuditVerification
+    stream: str, rows: Iterable[AuditEvent | None], result: AuditVerification, head_sequence: int
 ) -> dict[int, str]:
     """Walk one chain; return sequence → MAC of its rows for the checkpoint check.
 
     Classification: a gap in the sequence is a deletion; a row whose MAC fails is an
-    insertion when its primary key breaks the order of the rows around it or when its
-    predecessor's MAC is not its ``previous_mac`` (a genuine row always links to the row
-    written before it); otherwise it is a change to a genuine row. Only the first problem
-    of a chain is reported: after it, the chain cannot be trusted.
+    insertion when its primary key breaks the order of the rows around it, when it lies
+    beyond the stream head, or when its predecessor's MAC is not its ``previous_mac`` (a
+    genuine row always links to the row written before it); otherwise it is a change to a
+    genuine row. Only the first problem of a chain is reported: after it, the chain cannot
+    be trusted.
     """
     expected_sequence, expected_previous, previous_pk = 1, GENESIS_MAC, 0
     macs: dict[int, str] = {}
@@ -250,7 +251,8 @@ def _verify_stream(
         next_pk = following.pk if following is not None else None
         if not hmac.compare_digest(row.mac, event_mac(row)):
             out_of_order = row.pk < previous_pk or (next_pk is not None and row.pk > next_pk)
-            if out_of_order or row.previous_mac != expected_previous:
+            beyond_head = row.sequence > head_sequence
+            if out_of_order or beyond_head or row.previous_mac != expected_previous:
                 kind, what = "inserted", "was inserted: it is not part of the chain"
             else:
                 kind, what = "changed", "was changed after it was written: its MAC does not match"
@@ -280,61 +282,67 @@ def audit_verify() -> AuditVerification:
         | set(AuditCheckpoint.objects.values_list("stream", flat=True).distinct())
         | set(AuditStreamHead.objects.values_list("stream", flat=True))
     )
+    heads = dict(AuditStreamHead.objects.values_list("stream", "sequence"))
     for stream in streams:
         result.streams.append(stream)
+        head_sequence = heads.get(stream, 0)
         before = len(result.problems)
         macs = _verify_stream(
             stream,
             AuditEvent.objects.filter(stream=stream).order_by("sequence").iterator(2000),
             result,
+            head_sequence,
         )
-        if len(result.problems) > before:
-            continue
-        last_sequence = max(macs, default=0)
-        for checkpoint in AuditCheckpoint.objects.filter(stream=stream).order_by("-sequence"):
-            result.checkpoints_checked += 1
-            if not hmac.compare_digest(checkpoint.mac, sign(_checkpoint_content(checkpoint))):
-                result.problems.append(
-                    AuditProblem(
-                        stream,
-                        checkpoint.sequence,
-                        "forged_checkpoint",
-                        f"{stream}: the checkpoint at #{checkpoint.sequence} is not genuine",
-                    )
+        if len(result.problems) == before:
+            _verify_tail(stream, macs, head_sequence, result)
+    return result
+
+
+def _verify_tail(stream: str, macs: dict[int, str], head_sequence: int, result: AuditVerification) -> None:
+    """The chain must reach its newest genuine checkpoint and its head row."""
+    last_sequence = max(macs, default=0)
+    checkpoint = AuditCheckpoint.objects.filter(stream=stream).order_by("-sequence").first()
+    if checkpoint is not None:
+        result.checkpoints_checked += 1
+        if not hmac.compare_digest(checkpoint.mac, sign(_checkpoint_content(checkpoint))):
+            result.problems.append(
+                AuditProblem(
+                    stream,
+                    checkpoint.sequence,
+                    "forged_checkpoint",
+                    f"{stream}: the checkpoint at #{checkpoint.sequence} is not genuine",
                 )
-                break
-            if checkpoint.sequence > last_sequence:
-                result.problems.append(
-                    AuditProblem(
-                        stream,
-                        last_sequence + 1,
-                        "missing_tail",
-                        f"{stream}: rows {last_sequence + 1}..{checkpoint.sequence} are missing "
-                        f"(the tail after #{last_sequence} was cut off; a checkpoint recorded "
-                        f"#{checkpoint.sequence})",
-                    )
-                )
-                break
-            if macs.get(checkpoint.sequence) != checkpoint.event_mac:
-                result.problems.append(
-                    AuditProblem(
-                        stream,
-                        checkpoint.sequence,
-                        "changed",
-                        f"{stream}#{checkpoint.sequence} differs from the checkpoint that recorded it",
-                    )
-                )
-                break
-            break  # the newest genuine checkpoint covers the older ones
-        head = AuditStreamHead.objects.filter(stream=stream).first()
-        if len(result.problems) == before and head is not None and head.sequence > last_sequence:
+            )
+            return
+        if checkpoint.sequence > last_sequence:
             result.problems.append(
                 AuditProblem(
                     stream,
                     last_sequence + 1,
                     "missing_tail",
-                    f"{stream}: rows {last_sequence + 1}..{head.sequence} are missing "
-                    f"(the chain ends at #{last_sequence}, its head says #{head.sequence})",
+                    f"{stream}: rows {last_sequence + 1}..{checkpoint.sequence} are missing "
+                    f"(the tail after #{last_sequence} was cut off; a checkpoint recorded "
+                    f"#{checkpoint.sequence})",
                 )
             )
-    return result
+            return
+        if macs.get(checkpoint.sequence) != checkpoint.event_mac:
+            result.problems.append(
+                AuditProblem(
+                    stream,
+                    checkpoint.sequence,
+                    "changed",
+                    f"{stream}#{checkpoint.sequence} differs from the checkpoint that recorded it",
+                )
+            )
+            return
+    if head_sequence > last_sequence:
+        result.problems.append(
+            AuditProblem(
+                stream,
+                last_sequence + 1,
+                "missing_tail",
+                f"{stream}: rows {last_sequence + 1}..{head_sequence} are missing "
+                f"(the chain ends at #{last_sequence}, its head says #{head_sequence})",
+            )
+        )

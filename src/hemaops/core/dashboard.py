@@ -55,6 +55,7 @@ def register() -> None:
             roles=frozenset({roles.QUALITY_OFFICER, roles.ADMINISTRATOR}),
             context=_audit_panel,
             order=90,
+            wide=True,
         )
     )
     registry.add_panel(

@@ -29,6 +29,7 @@ class Panel:
     roles: frozenset[str]
     context: Callable[[HttpRequest], dict[str, Any] | None]
     order: int = 100
+    wide: bool = False  # spans the whole dashboard row (tables)
 
 
 @dataclass

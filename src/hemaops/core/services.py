@@ -189,7 +189,13 @@ def user_create(
         user.full_clean(exclude=["password"])
     except ValidationError as error:
         raise error_from_validation(error) from None
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise ConflictError(
+            f"username: {username!r} is taken", code="username_taken", field="username"
+        ) from None
     user.groups.set(Group.objects.filter(name__in=wanted))
     audit_record(
         stream=STREAM,

@@ -16,6 +16,7 @@ import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -28,7 +29,7 @@ from django_otp import devices_for_user
 from hemaops.core import roles
 from hemaops.core.audit import audit_record, sign
 from hemaops.core.errors import CoreError, PermissionDeniedError
-from hemaops.core.models import Signature, SignedRecord, User
+from hemaops.core.models import AuditEvent, Signature, SignedRecord, User
 
 INTERACTIVE = "session"
 
@@ -64,57 +65,107 @@ def _signature_content(signature: Signature, records: Sequence[RecordToSign]) ->
     return {
         "signer_id": signature.signer_id,
         "signer_full_name": signature.signer_full_name,
-        "signed_at": signature.signed_at.isoformat(timespec="microseconds"),
+        "signed_at": signature.signed_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "meaning": signature.meaning,
+        "second_factor_used": signature.second_factor_used,
         "reason": signature.reason,
         "records": sorted([r.target_type, r.target_id, r.content_digest] for r in records),
     }
 
 
-@transaction.atomic
-def signature_sign(
-    *,
-    actor: User,
-    meaning: str,
-    records: Sequence[RecordToSign],
-    password: str,
-    authenticated_by: str,
-    second_factor_code: str = "",
-    reason: str = "",
-    stream: str = "core",
-) -> Signature:
-    """Sign ``records`` as one act. Raises PermissionDeniedError when re-authentication
-    fails or the caller did not sign in interactively."""
+@dataclass(frozen=True)
+class VerifiedSigner:
+    """A signer who has just re-entered the password (and the code where needed)."""
+
+    user: User
+    second_factor_used: bool
+
+
+def _refused(actor: User, code: str, field: str, message: str) -> PermissionDeniedError:
+    # Its own (inner) transaction: an interactive caller verifies the signer before it opens
+    # the business transaction, so the record of the refusal survives the refusal.
+    with transaction.atomic():
+        audit_record(
+            stream="core",
+            action="core.signature.refused",
+            actor=actor,
+            target=actor,
+            data={"new": {"code": code}},
+        )
+    return PermissionDeniedError(message, code=code, field=field)
+
+
+def _recent_refusals(actor: User) -> int:
+    since = timezone.now() - timedelta(minutes=settings.HEMAOPS_SIGNATURE_LOCKOUT_MINUTES)
+    return AuditEvent.objects.filter(
+        stream="core", action="core.signature.refused", actor_id=actor.pk, recorded_at__gte=since
+    ).count()
+
+
+def signer_verify(
+    *, actor: User, password: str, authenticated_by: str, second_factor_code: str = ""
+) -> VerifiedSigner:
+    """Re-authenticate a signer (11.200(a)(1)). Call it before the business transaction.
+
+    Every refused attempt is written to the audit trail, where the quality officer sees it;
+    after HEMAOPS_SIGNATURE_FAILURE_LIMIT refusals within HEMAOPS_SIGNATURE_LOCKOUT_MINUTES
+    the user cannot sign at all until the window passes (11.300(d): detect and report
+    attempts at unauthorized use)."""
     if authenticated_by != INTERACTIVE:
         raise PermissionDeniedError(
             "Signing needs an interactive sign-in; an API token cannot sign.",
             code="signature_needs_interactive_login",
         )
+    if _recent_refusals(actor) >= settings.HEMAOPS_SIGNATURE_FAILURE_LIMIT:
+        raise PermissionDeniedError(
+            "Signing is locked after repeated wrong passwords or codes; try again later or ask "
+            "the quality officer.",
+            code="signature_locked",
+        )
+    if not actor.is_active or not actor.check_password(password):
+        raise _refused(
+            actor,
+            "signature_authentication_failed",
+            "password",
+            "password: the password does not match; the signature was not recorded",
+        )
+    has_device = any(True for _ in devices_for_user(actor, confirmed=True))
+    second_factor_needed = needs_second_factor(actor) or has_device
+    second_factor_verified = (
+        second_factor_needed and bool(second_factor_code) and _second_factor_ok(actor, second_factor_code)
+    )
+    if second_factor_needed and not second_factor_verified:
+        raise _refused(
+            actor,
+            "signature_second_factor_failed",
+            "second_factor_code",
+            "second_factor_code: the one-time code is missing or wrong; the signature was not recorded",
+        )
+    return VerifiedSigner(actor, second_factor_used=second_factor_verified)
+
+
+@transaction.atomic
+def signature_sign(
+    *,
+    signer: VerifiedSigner,
+    meaning: str,
+    records: Sequence[RecordToSign],
+    reason: str = "",
+    stream: str = "core",
+) -> Signature:
+    """Sign ``records`` as one act, inside the caller's business transaction."""
     if meaning not in Signature.Meaning.values:
         raise CoreError(f"meaning: {meaning!r} is not a signature meaning", field="meaning")
     if not records:
         raise CoreError("records: nothing to sign", field="records")
-    if not actor.is_active or not actor.check_password(password):
-        raise PermissionDeniedError(
-            "password: the password does not match; the signature was not recorded",
-            code="signature_authentication_failed",
-            field="password",
-        )
-    has_device = any(True for _ in devices_for_user(actor, confirmed=True))
-    second_factor_needed = needs_second_factor(actor) or has_device
-    if second_factor_needed and not (second_factor_code and _second_factor_ok(actor, second_factor_code)):
-        raise PermissionDeniedError(
-            "second_factor_code: the one-time code is missing or wrong; the signature was not recorded",
-            code="signature_second_factor_failed",
-            field="second_factor_code",
-        )
+    actor = signer.user
     signature = Signature(
         signer=actor,
         signer_full_name=actor.get_full_name() or actor.get_username(),
         signed_at=timezone.now(),
         meaning=meaning,
         reason=reason,
-        second_factor_used=bool(second_factor_code),
+        second_factor_used=signer.second_factor_used,
     )
     signature.mac = sign(_signature_content(signature, records))
     signature.save()

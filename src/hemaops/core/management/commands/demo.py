@@ -6,10 +6,11 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hemaops.core.audit import audit_checkpoint_record
 from hemaops.core.demo import DEMO_PASSWORD, DemoLogins
+from hemaops.core.models import User
 from hemaops.core.server import check_ready_to_serve, run_gunicorn
 
 
@@ -23,6 +24,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(f"Preparing the demo database under {settings.HEMAOPS_HOME} ...")
         call_command("migrate", interactive=False, verbosity=0)
+        if User.objects.filter(second_factor_exempt=False).exists():
+            # The demo adds a user per role with a published password and no second factor.
+            raise CommandError(
+                "this database holds real users; the demo adds accounts with a published password. "
+                "Run the demo with its own HEMAOPS_HOME (and no DATABASE_URL)."
+            )
         logins = DemoLogins()
         # Each context may ship demo.py with load(logins); they run in dependency order.
         for config in apps.get_app_configs():

@@ -29,9 +29,12 @@ class Command(BaseCommand):
                 _token, raw = api_token_create(actor=None, user=user, name=options["name"])
                 self.stdout.write(raw)
             else:
-                token = ApiToken.objects.filter(prefix=options["prefix"]).first()
-                if token is None:
+                matches = list(ApiToken.objects.filter(prefix__startswith=options["prefix"])[:2])
+                if not matches:
                     raise CommandError(f"prefix: no token starts with {options['prefix']!r}")
+                if len(matches) > 1:
+                    raise CommandError(f"prefix: several tokens start with {options['prefix']!r}; give more")
+                token = matches[0]
                 api_token_revoke(actor=None, token=token, reason="revoked at the command line")
                 self.stdout.write(f"revoked {token.prefix}")
         except DomainError as error:
