@@ -84,3 +84,4 @@ def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 
 
 api.add_router("/core", "hemaops.core.api.router")
+api.add_router("/finance", "hemaops.finance.api.router")

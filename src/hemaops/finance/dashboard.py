@@ -1,0 +1,2 @@
+def register() -> None:
+    """Filled in below once the selectors exist."""

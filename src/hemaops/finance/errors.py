@@ -1,0 +1,5 @@
+from hemaops.core.errors import DomainError
+
+
+class FinanceError(DomainError):
+    """Errors of the ledger."""
