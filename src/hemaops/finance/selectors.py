@@ -56,14 +56,19 @@ class TrialBalanceRow:
 class TrialBalance:
     period: PeriodSpec
     rows: list[TrialBalanceRow]
+    # Income-statement balances of earlier fiscal years (debit positive): until a year-end
+    # closing entry moves them to retained earnings, they stand here as one equity line.
+    prior_years_result: Decimal = ZERO
 
     @property
     def total_debit(self) -> Decimal:
-        return sum((row.closing_debit for row in self.rows), ZERO)
+        prior = self.prior_years_result if self.prior_years_result > 0 else ZERO
+        return sum((row.closing_debit for row in self.rows), prior)
 
     @property
     def total_credit(self) -> Decimal:
-        return sum((row.closing_credit for row in self.rows), ZERO)
+        prior = -self.prior_years_result if self.prior_years_result < 0 else ZERO
+        return sum((row.closing_credit for row in self.rows), prior)
 
     @property
     def balanced(self) -> bool:
@@ -88,6 +93,7 @@ def trial_balance(company: Company, code: str) -> TrialBalance:
     before = Q(entry__entry_date__lt=period.start)
     within = Q(entry__entry_date__gte=period.start, entry__entry_date__lte=period.end)
     this_year_before = before & Q(entry__entry_date__gte=year_start)
+    earlier_years = Q(entry__entry_date__lt=year_start)
     sums = (
         _posted_lines(company)
         .values("account_id")
@@ -96,21 +102,25 @@ def trial_balance(company: Company, code: str) -> TrialBalance:
             credit_before=_sum("credit", before),
             debit_year_before=_sum("debit", this_year_before),
             credit_year_before=_sum("credit", this_year_before),
+            debit_earlier_years=_sum("debit", earlier_years),
+            credit_earlier_years=_sum("credit", earlier_years),
             debit=_sum("debit", within),
             credit=_sum("credit", within),
         )
     )
     by_account = {row["account_id"]: row for row in sums}
     rows = []
+    prior_years_result = ZERO
     for account in Account.objects.filter(company=company, pk__in=by_account).order_by("code"):
         row = by_account[account.pk]
         if is_balance_sheet(account.type):
             opening = row["debit_before"] - row["credit_before"]
         else:
             opening = row["debit_year_before"] - row["credit_year_before"]
+            prior_years_result += row["debit_earlier_years"] - row["credit_earlier_years"]
         if opening or row["debit"] or row["credit"]:
             rows.append(TrialBalanceRow(account, opening, row["debit"], row["credit"]))
-    return TrialBalance(period, rows)
+    return TrialBalance(period, rows, prior_years_result)
 
 
 @dataclass(frozen=True)
