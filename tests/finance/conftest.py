@@ -47,10 +47,18 @@ def ledger(company) -> Ledger:
     start = date(2024, 1, 1)
     for key, code in SYSTEM_KEYS.items():
         account_mapping_set(actor=None, kind="system", key=key, account=accounts[code], effective_from=start)
-    account_mapping_set(actor=None, kind="revenue", key="red_cells", account=accounts["4000"], effective_from=start)
     account_mapping_set(
-        actor=None, kind="revenue", key="therapeutic_apheresis", account=accounts["4100"], effective_from=start
+        actor=None, kind="revenue", key="red_cells", account=accounts["4000"], effective_from=start
     )
-    account_mapping_set(actor=None, kind="cost", key="collection", account=accounts["5000"], effective_from=start)
+    account_mapping_set(
+        actor=None,
+        kind="revenue",
+        key="therapeutic_apheresis",
+        account=accounts["4100"],
+        effective_from=start,
+    )
+    account_mapping_set(
+        actor=None, kind="cost", key="collection", account=accounts["5000"], effective_from=start
+    )
     fiscal_year_open(actor=None, fiscal_year=2025)
     return Ledger(accounts)

@@ -31,8 +31,14 @@ from hemaops.finance.rules import (
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("12.5", Decimal("12.50")), ("0.01", Decimal("0.01")), (7, Decimal("7.00")), ("", Decimal("0.00")),
-     (None, Decimal("0.00")), (Decimal("6931000.00"), Decimal("6931000.00"))],
+    [
+        ("12.5", Decimal("12.50")),
+        ("0.01", Decimal("0.01")),
+        (7, Decimal("7.00")),
+        ("", Decimal("0.00")),
+        (None, Decimal("0.00")),
+        (Decimal("6931000.00"), Decimal("6931000.00")),
+    ],
 )
 def test_to_money_accepts_amounts_with_at_most_two_places(raw, expected):
     assert to_money(raw) == expected
@@ -40,8 +46,14 @@ def test_to_money_accepts_amounts_with_at_most_two_places(raw, expected):
 
 @pytest.mark.parametrize(
     ("raw", "message"),
-    [("1.005", "more than two decimal places"), ("abc", "is not an amount"), ("-1.00", "negative"),
-     (1.5, "not floating-point"), ("NaN", "is not an amount"), ("Infinity", "is not an amount")],
+    [
+        ("1.005", "more than two decimal places"),
+        ("abc", "is not an amount"),
+        ("-1.00", "negative"),
+        (1.5, "not floating-point"),
+        ("NaN", "is not an amount"),
+        ("Infinity", "is not an amount"),
+    ],
 )
 def test_to_money_refuses_what_is_not_money(raw, message):
     with pytest.raises(MoneyError, match=message):

@@ -39,6 +39,9 @@ class TrialBalanceOut(Schema):
     start: date
     end: date
     rows: list[TrialBalanceRowOut]
+    prior_years_result: str = Field(
+        description="Earlier years' income not yet closed to equity (debit positive)"
+    )
     total_debit: str
     total_credit: str
     balanced: bool
@@ -80,11 +83,19 @@ def _actor(request: HttpRequest) -> User:
 
 def entry_out(entry: JournalEntry) -> JournalEntryOut:
     return JournalEntryOut(
-        id=entry.pk, date=entry.entry_date, period=entry.period.code, memo=entry.memo, origin=entry.origin,
+        id=entry.pk,
+        date=entry.entry_date,
+        period=entry.period.code,
+        memo=entry.memo,
+        origin=entry.origin,
         status=entry.status,
         lines=[
-            LineOut(account=line.account.code, program=line.program.code if line.program else None,
-                    debit=f"{line.debit:.2f}", credit=f"{line.credit:.2f}")
+            LineOut(
+                account=line.account.code,
+                program=line.program.code if line.program else None,
+                debit=f"{line.debit:.2f}",
+                credit=f"{line.credit:.2f}",
+            )
             for line in entry.lines.select_related("account", "program")
         ],
     )
@@ -93,8 +104,10 @@ def entry_out(entry: JournalEntry) -> JournalEntryOut:
 @router.get("/accounts", response=list[AccountOut], summary="The chart of accounts")
 def accounts(request: HttpRequest) -> list[AccountOut]:
     require_permission(_actor(request), "finance.view_ledger")
-    return [AccountOut(code=a.code, name=a.name, type=a.type, group=a.group)
-            for a in selectors.accounts_list(company_get())]
+    return [
+        AccountOut(code=a.code, name=a.name, type=a.type, group=a.group)
+        for a in selectors.accounts_list(company_get())
+    ]
 
 
 class TrialBalanceQuery(Schema):
@@ -106,14 +119,24 @@ def trial_balance(request: HttpRequest, query: Query[TrialBalanceQuery]) -> Tria
     require_permission(_actor(request), "finance.view_ledger")
     balance = selectors.trial_balance(company_get(), query.period)
     return TrialBalanceOut(
-        period=balance.period.code, start=balance.period.start, end=balance.period.end,
+        period=balance.period.code,
+        start=balance.period.start,
+        end=balance.period.end,
         rows=[
-            TrialBalanceRowOut(account=row.account.code, name=row.account.name, type=row.account.type,
-                               opening=f"{row.opening:.2f}", debit=f"{row.debit:.2f}",
-                               credit=f"{row.credit:.2f}", closing=f"{row.closing:.2f}")
+            TrialBalanceRowOut(
+                account=row.account.code,
+                name=row.account.name,
+                type=row.account.type,
+                opening=f"{row.opening:.2f}",
+                debit=f"{row.debit:.2f}",
+                credit=f"{row.credit:.2f}",
+                closing=f"{row.closing:.2f}",
+            )
             for row in balance.rows
         ],
-        total_debit=f"{balance.total_debit:.2f}", total_credit=f"{balance.total_credit:.2f}",
+        prior_years_result=f"{balance.prior_years_result:.2f}",
+        total_debit=f"{balance.total_debit:.2f}",
+        total_credit=f"{balance.total_credit:.2f}",
         balanced=balance.balanced,
     )
 
@@ -127,12 +150,22 @@ def journal_entry_create(request: HttpRequest, payload: JournalEntryIn) -> Statu
     lines = []
     for index, line in enumerate(payload.lines):
         if line.program and line.program not in programs:
-            raise FinanceError(f"lines.{index}.program: no program {line.program!r}", code="unknown_program",
-                               field=f"lines.{index}.program")
-        lines.append(PostingLine(line.account, debit=line.debit or "0", credit=line.credit or "0",
-                                 program=programs.get(line.program) if line.program else None))
-    entry = services.journal_entry_submit(actor=_actor(request), entry_date=payload.date, memo=payload.memo,
-                                          lines=lines)
+            raise FinanceError(
+                f"lines.{index}.program: no program {line.program!r}",
+                code="unknown_program",
+                field=f"lines.{index}.program",
+            )
+        lines.append(
+            PostingLine(
+                line.account,
+                debit=line.debit or "0",
+                credit=line.credit or "0",
+                program=programs.get(line.program) if line.program else None,
+            )
+        )
+    entry = services.journal_entry_submit(
+        actor=_actor(request), entry_date=payload.date, memo=payload.memo, lines=lines
+    )
     return Status(201, entry_out(entry))
 
 

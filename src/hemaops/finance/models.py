@@ -30,7 +30,10 @@ class Account(models.Model):
     name = models.CharField(max_length=200)
     type = models.CharField(max_length=20, choices=_choices(AccountType))
     group = models.CharField(
-        max_length=40, choices=Group.choices, blank=True, help_text="Balance-sheet group (balance-sheet accounts)."
+        max_length=40,
+        choices=Group.choices,
+        blank=True,
+        help_text="Balance-sheet group (balance-sheet accounts).",
     )
     is_active = models.BooleanField(default=True)
 
@@ -62,14 +65,19 @@ class FiscalPeriod(models.Model):
         ordering = ["start_date", "-end_date"]
         constraints = [
             models.UniqueConstraint(fields=["company", "code"], name="fiscal_period_code_unique"),
-            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="fiscal_period_in_order"),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="fiscal_period_in_order"
+            ),
         ]
         permissions = [
             ("view_ledger", "Can read the ledger, trial balance and account activity"),
             ("submit_journal_entry", "Can submit manual journal entries"),
             ("post_journal_entry", "Can post and approve manual journal entries and reversals"),
             ("close_period", "Can close and reopen fiscal periods (signed)"),
-            ("manage_ledger_setup", "Can set up accounts, account mapping, fiscal years and opening balances"),
+            (
+                "manage_ledger_setup",
+                "Can set up accounts, account mapping, fiscal years and opening balances",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -181,7 +189,8 @@ class AccountMapping(models.Model):
                 fields=["company", "kind", "key", "effective_from"], name="account_mapping_one_per_start"
             ),
             models.CheckConstraint(
-                condition=Q(effective_until__isnull=True) | Q(effective_until__gte=models.F("effective_from")),
+                condition=Q(effective_until__isnull=True)
+                | Q(effective_until__gte=models.F("effective_from")),
                 name="account_mapping_dates_in_order",
             ),
         ]

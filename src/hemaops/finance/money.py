@@ -19,7 +19,7 @@ def to_money(value: object, *, field: str = "amount", allow_negative: bool = Fal
     value is not the decimal the person typed. Refuses more than two decimal places instead
     of rounding them away: a ledger must not invent or lose a fraction of a cent."""
     if isinstance(value, float):
-        raise MoneyError(f"{field}: give amounts as strings such as \"12.50\", not floating-point numbers")
+        raise MoneyError(f'{field}: give amounts as strings such as "12.50", not floating-point numbers')
     if value is None or (isinstance(value, str) and not value.strip()):
         return Decimal("0.00")
     try:

@@ -22,7 +22,9 @@ class AccountType(enum.StrEnum):
     TAX = "tax"
 
 
-DEBIT_NORMAL = frozenset({AccountType.ASSET, AccountType.COST_OF_REVENUE, AccountType.EXPENSE, AccountType.TAX})
+DEBIT_NORMAL = frozenset(
+    {AccountType.ASSET, AccountType.COST_OF_REVENUE, AccountType.EXPENSE, AccountType.TAX}
+)
 BALANCE_SHEET = frozenset({AccountType.ASSET, AccountType.LIABILITY, AccountType.EQUITY})
 # Lines on these accounts need a program (it gives the segment): finance-reference §2.2.
 PROGRAM_REQUIRED = frozenset({AccountType.REVENUE, AccountType.COST_OF_REVENUE})
@@ -159,11 +161,15 @@ def fiscal_periods(fiscal_year: int, start_month: int) -> list[PeriodSpec]:
     for quarter in range(4):
         start = _add_months(first, quarter * 3)
         end = _add_months(first, quarter * 3 + 3) - timedelta(days=1)
-        periods.append(PeriodSpec(f"{fiscal_year}Q{quarter + 1}", PeriodKind.QUARTER, fiscal_year, start, end))
+        periods.append(
+            PeriodSpec(f"{fiscal_year}Q{quarter + 1}", PeriodKind.QUARTER, fiscal_year, start, end)
+        )
     return periods
 
 
-_PERIOD_CODE = re.compile(r"^(?:(?P<year>\d{4})(?:Q(?P<quarter>[1-4])|-(?P<month>0[1-9]|1[0-2]))?|FY(?P<fy>\d{4}))$")
+_PERIOD_CODE = re.compile(
+    r"^(?:(?P<year>\d{4})(?:Q(?P<quarter>[1-4])|-(?P<month>0[1-9]|1[0-2]))?|FY(?P<fy>\d{4}))$"
+)
 
 
 def period_bounds(code: str, start_month: int) -> PeriodSpec:
@@ -179,7 +185,9 @@ def period_bounds(code: str, start_month: int) -> PeriodSpec:
     if match["quarter"]:
         fiscal_year, quarter = int(match["year"]), int(match["quarter"])
         start = _add_months(fiscal_year_start(fiscal_year, start_month), (quarter - 1) * 3)
-        return PeriodSpec(code, PeriodKind.QUARTER, fiscal_year, start, _add_months(start, 3) - timedelta(days=1))
+        return PeriodSpec(
+            code, PeriodKind.QUARTER, fiscal_year, start, _add_months(start, 3) - timedelta(days=1)
+        )
     fiscal_year = int(match["fy"] or match["year"])
     start = fiscal_year_start(fiscal_year, start_month)
     return PeriodSpec(code, PeriodKind.YEAR, fiscal_year, start, _add_months(start, 12) - timedelta(days=1))

@@ -14,7 +14,14 @@ from hemaops.core.errors import NotFoundError
 from hemaops.core.models import Company
 from hemaops.finance.errors import FinanceError
 from hemaops.finance.models import Account, FiscalPeriod, JournalEntry, JournalLine
-from hemaops.finance.rules import EntryStatus, PeriodSpec, fiscal_year_start, is_balance_sheet, is_debit_normal, period_bounds
+from hemaops.finance.rules import (
+    EntryStatus,
+    PeriodSpec,
+    fiscal_year_start,
+    is_balance_sheet,
+    is_debit_normal,
+    period_bounds,
+)
 
 ZERO = Decimal("0.00")
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -136,8 +143,10 @@ def account_activity(account: Account, code: str) -> tuple[PeriodSpec, Decimal, 
     if not is_balance_sheet(account.type):
         year_start = fiscal_year_start(period.fiscal_year, account.company.fiscal_year_start_month)
         opening_filter &= Q(entry__entry_date__gte=year_start)
-    totals = _posted_lines(account.company).filter(account=account).aggregate(
-        debit=_sum("debit", opening_filter), credit=_sum("credit", opening_filter)
+    totals = (
+        _posted_lines(account.company)
+        .filter(account=account)
+        .aggregate(debit=_sum("debit", opening_filter), credit=_sum("credit", opening_filter))
     )
     balance = totals["debit"] - totals["credit"]
     opening = balance

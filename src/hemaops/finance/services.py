@@ -123,10 +123,15 @@ def _build_lines(company: Company, lines: Sequence[PostingLine], *, manual: bool
         where = f"lines.{index}"
         account = line.account if isinstance(line.account, Account) else by_code.get(line.account)
         if account is None or account.company_id != company.pk:
-            raise FinanceError(f"{where}.account: no account {line.account!r}", code="unknown_account",
-                               field=f"{where}.account")
+            raise FinanceError(
+                f"{where}.account: no account {line.account!r}",
+                code="unknown_account",
+                field=f"{where}.account",
+            )
         if not account.is_active:
-            raise FinanceError(f"{where}.account: account {account.code} is inactive", field=f"{where}.account")
+            raise FinanceError(
+                f"{where}.account: account {account.code} is inactive", field=f"{where}.account"
+            )
         try:
             debit = to_money(line.debit, field=f"{where}.debit")
             credit = to_money(line.credit, field=f"{where}.credit")
@@ -137,20 +142,34 @@ def _build_lines(company: Company, lines: Sequence[PostingLine], *, manual: bool
         if problem:
             raise FinanceError(f"{where}: {problem}", code="invalid_line", field=where)
         if manual and (refusal := manual_entry_refusal(account.type)):
-            raise FinanceError(f"{where}.account: {account.code} — {refusal}", code="manual_entry_on_revenue",
-                               field=f"{where}.account")
+            raise FinanceError(
+                f"{where}.account: {account.code} — {refusal}",
+                code="manual_entry_on_revenue",
+                field=f"{where}.account",
+            )
         if AccountType(account.type) in PROGRAM_REQUIRED and line.program is None:
             raise FinanceError(
                 f"{where}.program: a {account.get_type_display().lower()} line needs its program (it gives the segment)",
                 code="program_required",
                 field=f"{where}.program",
             )
-        built.append(JournalLine(account=account, program=line.program, hospital=line.hospital,
-                                 debit=debit, credit=credit, memo=line.memo))
+        built.append(
+            JournalLine(
+                account=account,
+                program=line.program,
+                hospital=line.hospital,
+                debit=debit,
+                credit=credit,
+                memo=line.memo,
+            )
+        )
     difference = unbalanced_by(LineAmounts(line.debit, line.credit) for line in built)
     if difference:
-        raise FinanceError(f"lines: debits and credits differ by {difference}; an entry must balance",
-                           code="unbalanced", field="lines")
+        raise FinanceError(
+            f"lines: debits and credits differ by {difference}; an entry must balance",
+            code="unbalanced",
+            field="lines",
+        )
     return built
 
 
@@ -169,10 +188,18 @@ def _write_entry(
     period = _period_for(company, entry_date, origin)
     now = timezone.now()
     entry = JournalEntry.objects.create(
-        company=company, entry_date=entry_date, period=period, memo=memo[:300], origin=origin,
-        status=EntryStatus.PENDING_APPROVAL, source_type=source.type if source else "",
-        source_id=source.id if source else "", source_kind=source.kind if source else "",
-        reverses=reverses, created_by=actor, created_at=now,
+        company=company,
+        entry_date=entry_date,
+        period=period,
+        memo=memo[:300],
+        origin=origin,
+        status=EntryStatus.PENDING_APPROVAL,
+        source_type=source.type if source else "",
+        source_id=source.id if source else "",
+        source_kind=source.kind if source else "",
+        reverses=reverses,
+        created_by=actor,
+        created_at=now,
     )
     for line in lines:
         line.entry = entry
@@ -184,12 +211,19 @@ def _write_entry(
         action=f"finance.journal_entry.{'posted' if post else 'submitted'}",
         actor=actor,
         target=entry,
-        data={"new": {
-            "date": entry_date, "memo": memo, "origin": origin, "period": period.code,
-            "source": [entry.source_type, entry.source_id, entry.source_kind] if source else None,
-            "lines": [[line.account.code, line.debit, line.credit, line.program_id, line.hospital_id]
-                      for line in lines],
-        }},
+        data={
+            "new": {
+                "date": entry_date,
+                "memo": memo,
+                "origin": origin,
+                "period": period.code,
+                "source": [entry.source_type, entry.source_id, entry.source_kind] if source else None,
+                "lines": [
+                    [line.account.code, line.debit, line.credit, line.program_id, line.hospital_id]
+                    for line in lines
+                ],
+            }
+        },
     )
     return entry
 
@@ -225,8 +259,16 @@ def posting_record(
     built = _build_lines(company, lines, manual=False)
     try:
         with transaction.atomic():
-            return _write_entry(company=company, entry_date=entry_date, memo=memo, origin=EntryOrigin.OPERATIONAL,
-                                lines=built, actor=actor, post=True, source=source)
+            return _write_entry(
+                company=company,
+                entry_date=entry_date,
+                memo=memo,
+                origin=EntryOrigin.OPERATIONAL,
+                lines=built,
+                actor=actor,
+                post=True,
+                source=source,
+            )
     except IntegrityError:
         existing = _posted_for(company, source)
         if existing is None:
@@ -264,59 +306,143 @@ def _mapped(kind: str, key: str, on: date) -> Account:
 # --- receivables and costs (policy: docs/accounting-policies.md) --------------------------
 
 
-def revenue_recognize(*, source: SourceDocument, entry_date: date, program: Program, hospital: Hospital,
-                      amount: Decimal | str, revenue_key: str, memo: str, actor: User | None = None) -> JournalEntry:
+def revenue_recognize(
+    *,
+    source: SourceDocument,
+    entry_date: date,
+    program: Program,
+    hospital: Hospital,
+    amount: Decimal | str,
+    revenue_key: str,
+    memo: str,
+    actor: User | None = None,
+) -> JournalEntry:
     """A shipment or a completed procedure: revenue on its own date, against unbilled receivables."""
-    return posting_record(source=source, entry_date=entry_date, memo=memo, actor=actor, lines=[
-        PostingLine(_mapped("system", "unbilled_receivables", entry_date), debit=amount, hospital=hospital),
-        PostingLine(_mapped("revenue", revenue_key, entry_date), credit=amount, program=program, hospital=hospital),
-    ])
+    return posting_record(
+        source=source,
+        entry_date=entry_date,
+        memo=memo,
+        actor=actor,
+        lines=[
+            PostingLine(
+                _mapped("system", "unbilled_receivables", entry_date), debit=amount, hospital=hospital
+            ),
+            PostingLine(
+                _mapped("revenue", revenue_key, entry_date), credit=amount, program=program, hospital=hospital
+            ),
+        ],
+    )
 
 
-def invoice_post(*, source: SourceDocument, entry_date: date, hospital: Hospital, amount: Decimal | str,
-                 memo: str, actor: User | None = None) -> JournalEntry:
+def invoice_post(
+    *,
+    source: SourceDocument,
+    entry_date: date,
+    hospital: Hospital,
+    amount: Decimal | str,
+    memo: str,
+    actor: User | None = None,
+) -> JournalEntry:
     """An invoice moves its amount from unbilled to billed receivables; it never posts revenue."""
-    return posting_record(source=source, entry_date=entry_date, memo=memo, actor=actor, lines=[
-        PostingLine(_mapped("system", "billed_receivables", entry_date), debit=amount, hospital=hospital),
-        PostingLine(_mapped("system", "unbilled_receivables", entry_date), credit=amount, hospital=hospital),
-    ])
+    return posting_record(
+        source=source,
+        entry_date=entry_date,
+        memo=memo,
+        actor=actor,
+        lines=[
+            PostingLine(_mapped("system", "billed_receivables", entry_date), debit=amount, hospital=hospital),
+            PostingLine(
+                _mapped("system", "unbilled_receivables", entry_date), credit=amount, hospital=hospital
+            ),
+        ],
+    )
 
 
-def credit_note_post(*, source: SourceDocument, entry_date: date, program: Program, hospital: Hospital,
-                     amount: Decimal | str, revenue_key: str, memo: str, actor: User | None = None) -> JournalEntry:
+def credit_note_post(
+    *,
+    source: SourceDocument,
+    entry_date: date,
+    program: Program,
+    hospital: Hospital,
+    amount: Decimal | str,
+    revenue_key: str,
+    memo: str,
+    actor: User | None = None,
+) -> JournalEntry:
     """A credit note reverses its share of revenue and billed receivables, on its own date
     (so a credit for a closed period lands in the current one)."""
-    return posting_record(source=source, entry_date=entry_date, memo=memo, actor=actor, lines=[
-        PostingLine(_mapped("revenue", revenue_key, entry_date), debit=amount, program=program, hospital=hospital),
-        PostingLine(_mapped("system", "billed_receivables", entry_date), credit=amount, hospital=hospital),
-    ])
+    return posting_record(
+        source=source,
+        entry_date=entry_date,
+        memo=memo,
+        actor=actor,
+        lines=[
+            PostingLine(
+                _mapped("revenue", revenue_key, entry_date), debit=amount, program=program, hospital=hospital
+            ),
+            PostingLine(
+                _mapped("system", "billed_receivables", entry_date), credit=amount, hospital=hospital
+            ),
+        ],
+    )
 
 
-def receipt_post(*, source: SourceDocument, entry_date: date, hospital: Hospital, amount: Decimal | str,
-                 memo: str, actor: User | None = None) -> JournalEntry:
+def receipt_post(
+    *,
+    source: SourceDocument,
+    entry_date: date,
+    hospital: Hospital,
+    amount: Decimal | str,
+    memo: str,
+    actor: User | None = None,
+) -> JournalEntry:
     """A receipt posts cash and clears billed receivables."""
-    return posting_record(source=source, entry_date=entry_date, memo=memo, actor=actor, lines=[
-        PostingLine(_mapped("system", "cash", entry_date), debit=amount, hospital=hospital),
-        PostingLine(_mapped("system", "billed_receivables", entry_date), credit=amount, hospital=hospital),
-    ])
+    return posting_record(
+        source=source,
+        entry_date=entry_date,
+        memo=memo,
+        actor=actor,
+        lines=[
+            PostingLine(_mapped("system", "cash", entry_date), debit=amount, hospital=hospital),
+            PostingLine(
+                _mapped("system", "billed_receivables", entry_date), credit=amount, hospital=hospital
+            ),
+        ],
+    )
 
 
-def cost_record(*, source: SourceDocument, entry_date: date, program: Program, amount: Decimal | str,
-                cost_key: str, memo: str, credit_role: str = "accounts_payable",
-                actor: User | None = None) -> JournalEntry:
+def cost_record(
+    *,
+    source: SourceDocument,
+    entry_date: date,
+    program: Program,
+    amount: Decimal | str,
+    cost_key: str,
+    memo: str,
+    credit_role: str = "accounts_payable",
+    actor: User | None = None,
+) -> JournalEntry:
     """A cost of collecting, testing or making a program's units (donor compensation,
     supplies, test fees, staff time, outdated units): expensed in its period, by program."""
-    return posting_record(source=source, entry_date=entry_date, memo=memo, actor=actor, lines=[
-        PostingLine(_mapped("cost", cost_key, entry_date), debit=amount, program=program),
-        PostingLine(_mapped("system", credit_role, entry_date), credit=amount),
-    ])
+    return posting_record(
+        source=source,
+        entry_date=entry_date,
+        memo=memo,
+        actor=actor,
+        lines=[
+            PostingLine(_mapped("cost", cost_key, entry_date), debit=amount, program=program),
+            PostingLine(_mapped("system", credit_role, entry_date), credit=amount),
+        ],
+    )
 
 
 # --- manual entries, approval, reversal --------------------------------------------------
 
 
 @transaction.atomic
-def journal_entry_submit(*, actor: User, entry_date: date, memo: str, lines: Sequence[PostingLine]) -> JournalEntry:
+def journal_entry_submit(
+    *, actor: User, entry_date: date, memo: str, lines: Sequence[PostingLine]
+) -> JournalEntry:
     """A manual entry (G&A, interest, depreciation, taxes, financing): posted at once for a
     controller, waiting for a controller's approval when an accountant submits it."""
     require_permission(actor, "finance.submit_journal_entry")
@@ -325,8 +451,15 @@ def journal_entry_submit(*, actor: User, entry_date: date, memo: str, lines: Seq
     company = company_get()
     built = _build_lines(company, lines, manual=True)
     post_now = actor.has_perm("finance.post_journal_entry")
-    return _write_entry(company=company, entry_date=entry_date, memo=memo, origin=EntryOrigin.MANUAL,
-                        lines=built, actor=actor, post=post_now)
+    return _write_entry(
+        company=company,
+        entry_date=entry_date,
+        memo=memo,
+        origin=EntryOrigin.MANUAL,
+        lines=built,
+        actor=actor,
+        post=post_now,
+    )
 
 
 def _locked_entry(entry: JournalEntry) -> JournalEntry:
@@ -344,8 +477,13 @@ def journal_entry_approve(*, actor: User, entry: JournalEntry) -> JournalEntry:
         raise ConflictError(f"Journal entry {entry.pk} is {entry.status}, not waiting for approval.")
     _period_for(entry.company, entry.entry_date, EntryOrigin(entry.origin))
     _post(entry, approved_by=actor)
-    audit_record(stream=STREAM, action="finance.journal_entry.approved", actor=actor, target=entry,
-                 data={"old": {"status": "pending_approval"}, "new": {"status": "posted"}})
+    audit_record(
+        stream=STREAM,
+        action="finance.journal_entry.approved",
+        actor=actor,
+        target=entry,
+        data={"old": {"status": "pending_approval"}, "new": {"status": "posted"}},
+    )
     return entry
 
 
@@ -359,8 +497,14 @@ def journal_entry_reject(*, actor: User, entry: JournalEntry, reason: str) -> Jo
         raise ConflictError(f"Journal entry {entry.pk} is {entry.status} and cannot be rejected.")
     entry.status = EntryStatus.REJECTED
     entry.save(update_fields=["status"])
-    audit_record(stream=STREAM, action="finance.journal_entry.rejected", actor=actor, target=entry,
-                 data={"old": {"status": "pending_approval"}, "new": {"status": "rejected"}}, reason=reason)
+    audit_record(
+        stream=STREAM,
+        action="finance.journal_entry.rejected",
+        actor=actor,
+        target=entry,
+        data={"old": {"status": "pending_approval"}, "new": {"status": "rejected"}},
+        reason=reason,
+    )
     return entry
 
 
@@ -377,14 +521,34 @@ def journal_entry_reverse(*, actor: User, entry: JournalEntry, entry_date: date,
     if JournalEntry.objects.filter(reverses=entry).exists():
         raise ConflictError(f"Journal entry {entry.pk} is already reversed.", code="already_reversed")
     lines = [
-        JournalLine(account=line.account, program=line.program, hospital=line.hospital,
-                    debit=line.credit, credit=line.debit, memo=line.memo)
+        JournalLine(
+            account=line.account,
+            program=line.program,
+            hospital=line.hospital,
+            debit=line.credit,
+            credit=line.debit,
+            memo=line.memo,
+        )
         for line in entry.lines.select_related("account")
     ]
-    reversal = _write_entry(company=entry.company, entry_date=entry_date, memo=f"Reversal of JE {entry.pk}: {reason}",
-                            origin=EntryOrigin.REVERSAL, lines=lines, actor=actor, post=True, reverses=entry)
-    audit_record(stream=STREAM, action="finance.journal_entry.reversed", actor=actor, target=entry,
-                 data={"new": {"reversed_by": reversal.pk}}, reason=reason)
+    reversal = _write_entry(
+        company=entry.company,
+        entry_date=entry_date,
+        memo=f"Reversal of JE {entry.pk}: {reason}",
+        origin=EntryOrigin.REVERSAL,
+        lines=lines,
+        actor=actor,
+        post=True,
+        reverses=entry,
+    )
+    audit_record(
+        stream=STREAM,
+        action="finance.journal_entry.reversed",
+        actor=actor,
+        target=entry,
+        data={"new": {"reversed_by": reversal.pk}},
+        reason=reason,
+    )
     return reversal
 
 
@@ -401,16 +565,23 @@ def account_create(*, actor: User | None, code: str, name: str, type: str, group
     company = company_get()
     if Account.objects.filter(company=company, code=code).exists():
         raise ConflictError(f"code: account {code} exists", field="code")
-    account = Account.objects.create(company=company, code=code, name=name, type=type,
-                                     group=group if is_balance_sheet(type) else "")
-    audit_record(stream=STREAM, action="finance.account.created", actor=actor, target=account,
-                 data={"new": {"code": code, "name": name, "type": type, "group": account.group}})
+    account = Account.objects.create(
+        company=company, code=code, name=name, type=type, group=group if is_balance_sheet(type) else ""
+    )
+    audit_record(
+        stream=STREAM,
+        action="finance.account.created",
+        actor=actor,
+        target=account,
+        data={"new": {"code": code, "name": name, "type": type, "group": account.group}},
+    )
     return account
 
 
 @transaction.atomic
-def account_mapping_set(*, actor: User | None, kind: str, key: str, account: Account,
-                        effective_from: date) -> AccountMapping:
+def account_mapping_set(
+    *, actor: User | None, kind: str, key: str, account: Account, effective_from: date
+) -> AccountMapping:
     """Map ``kind``/``key`` to ``account`` from a date; the mapping in force until then ends the day before."""
     require_permission(actor, "finance.manage_ledger_setup")
     company = company_get()
@@ -421,14 +592,21 @@ def account_mapping_set(*, actor: User | None, kind: str, key: str, account: Acc
     )
     if current is not None:
         if current.effective_from >= effective_from:
-            raise ConflictError("effective_from: a mapping already starts on or after that date",
-                                field="effective_from")
+            raise ConflictError(
+                "effective_from: a mapping already starts on or after that date", field="effective_from"
+            )
         current.effective_until = effective_from - timedelta(days=1)
         current.save(update_fields=["effective_until"])
-    mapping = AccountMapping.objects.create(company=company, kind=kind, key=key, account=account,
-                                            effective_from=effective_from)
-    audit_record(stream=STREAM, action="finance.account_mapping.set", actor=actor, target=mapping,
-                 data={"new": {"kind": kind, "key": key, "account": account.code, "from": effective_from}})
+    mapping = AccountMapping.objects.create(
+        company=company, kind=kind, key=key, account=account, effective_from=effective_from
+    )
+    audit_record(
+        stream=STREAM,
+        action="finance.account_mapping.set",
+        actor=actor,
+        target=mapping,
+        data={"new": {"kind": kind, "key": key, "account": account.code, "from": effective_from}},
+    )
     return mapping
 
 
@@ -440,57 +618,93 @@ def fiscal_year_open(*, actor: User | None, fiscal_year: int) -> list[FiscalPeri
     created = []
     for spec in fiscal_periods(fiscal_year, company.fiscal_year_start_month):
         period, was_created = FiscalPeriod.objects.get_or_create(
-            company=company, code=spec.code,
-            defaults={"kind": spec.kind, "fiscal_year": fiscal_year, "start_date": spec.start, "end_date": spec.end},
+            company=company,
+            code=spec.code,
+            defaults={
+                "kind": spec.kind,
+                "fiscal_year": fiscal_year,
+                "start_date": spec.start,
+                "end_date": spec.end,
+            },
         )
         if was_created:
             created.append(period)
     if created:
-        audit_record(stream=STREAM, action="finance.fiscal_year.opened", actor=actor,
-                     target=("finance.fiscal_year", fiscal_year),
-                     data={"new": {"periods": [period.code for period in created]}})
+        audit_record(
+            stream=STREAM,
+            action="finance.fiscal_year.opened",
+            actor=actor,
+            target=("finance.fiscal_year", fiscal_year),
+            data={"new": {"periods": [period.code for period in created]}},
+        )
     return created
 
 
 @transaction.atomic
-def opening_balances_post(*, actor: User, as_of: date, lines: Sequence[PostingLine], memo: str = "") -> JournalEntry:
+def opening_balances_post(
+    *, actor: User, as_of: date, lines: Sequence[PostingLine], memo: str = ""
+) -> JournalEntry:
     """The balances of a company that starts using Hemaops mid-life: one entry, balanced
     against the opening-balance equity account, in an opening period that ends on
     ``as_of`` — before the first ordinary period — and accepts nothing else."""
     require_permission(actor, "finance.manage_ledger_setup")
     company = company_get()
     if FiscalPeriod.objects.filter(company=company, code=OPENING_PERIOD_CODE).exists():
-        raise ConflictError("Opening balances are posted already; correct them with a reversal.",
-                            code="opening_exists")
-    first = FiscalPeriod.objects.filter(company=company).exclude(code=OPENING_PERIOD_CODE).order_by("start_date").first()
+        raise ConflictError(
+            "Opening balances are posted already; correct them with a reversal.", code="opening_exists"
+        )
+    first = (
+        FiscalPeriod.objects.filter(company=company)
+        .exclude(code=OPENING_PERIOD_CODE)
+        .order_by("start_date")
+        .first()
+    )
     if first is not None and as_of >= first.start_date:
-        raise FinanceError(f"as_of: opening balances are dated before the first period ({first.code} starts "
-                           f"{first.start_date})", field="as_of")
+        raise FinanceError(
+            f"as_of: opening balances are dated before the first period ({first.code} starts "
+            f"{first.start_date})",
+            field="as_of",
+        )
     equity = account_for(company, "system", "opening_balance_equity", as_of)
     given = [line for line in lines if line.account != equity and line.account != equity.code]
     by_code = _accounts_by_code(company, given)
     for index, line in enumerate(given):
         account = line.account if isinstance(line.account, Account) else by_code.get(line.account)
         if account is not None and not is_balance_sheet(account.type):
-            raise FinanceError(f"lines.{index}.account: opening balances are balance-sheet accounts only",
-                               field=f"lines.{index}.account")
-    difference = unbalanced_by(
-        LineAmounts(to_money(line.debit), to_money(line.credit)) for line in given
+            raise FinanceError(
+                f"lines.{index}.account: opening balances are balance-sheet accounts only",
+                field=f"lines.{index}.account",
+            )
+    difference = unbalanced_by(LineAmounts(to_money(line.debit), to_money(line.credit)) for line in given)
+    balancing = (
+        PostingLine(equity, credit=difference) if difference > 0 else PostingLine(equity, debit=-difference)
     )
-    balancing = (PostingLine(equity, credit=difference) if difference > 0
-                 else PostingLine(equity, debit=-difference))
     built = _build_lines(company, [*given, *([balancing] if difference else [])], manual=True)
-    FiscalPeriod.objects.create(company=company, code=OPENING_PERIOD_CODE, kind=PeriodKind.OPENING,
-                                fiscal_year=as_of.year, start_date=as_of, end_date=as_of)
-    return _write_entry(company=company, entry_date=as_of, memo=memo or "Opening balances",
-                        origin=EntryOrigin.OPENING, lines=built, actor=actor, post=True)
+    FiscalPeriod.objects.create(
+        company=company,
+        code=OPENING_PERIOD_CODE,
+        kind=PeriodKind.OPENING,
+        fiscal_year=as_of.year,
+        start_date=as_of,
+        end_date=as_of,
+    )
+    return _write_entry(
+        company=company,
+        entry_date=as_of,
+        memo=memo or "Opening balances",
+        origin=EntryOrigin.OPENING,
+        lines=built,
+        actor=actor,
+        post=True,
+    )
 
 
 # --- the signed close --------------------------------------------------------------------
 
 
-def _period_transition(*, actor: User, period: FiscalPeriod, signer: VerifiedSigner, new: PeriodStatus,
-                       meaning: str, reason: str) -> FiscalPeriod:
+def _period_transition(
+    *, actor: User, period: FiscalPeriod, signer: VerifiedSigner, new: PeriodStatus, meaning: str, reason: str
+) -> FiscalPeriod:
     require_permission(actor, "finance.close_period")
     if signer.user.pk != actor.pk:
         raise FinanceError("The signer must be the user closing the period.", code="signer_mismatch")
@@ -500,35 +714,64 @@ def _period_transition(*, actor: User, period: FiscalPeriod, signer: VerifiedSig
         raise ConflictError(f"Period {period.code} is {old} already.")
     if new == PeriodStatus.CLOSED:
         pending = JournalEntry.objects.filter(
-            company=period.company, status=EntryStatus.PENDING_APPROVAL,
-            entry_date__gte=period.start_date, entry_date__lte=period.end_date,
+            company=period.company,
+            status=EntryStatus.PENDING_APPROVAL,
+            entry_date__gte=period.start_date,
+            entry_date__lte=period.end_date,
         ).count()
         if pending:
-            raise ConflictError(f"Period {period.code} has {pending} entries waiting for approval; "
-                                "approve or reject them first.", code="pending_entries")
+            raise ConflictError(
+                f"Period {period.code} has {pending} entries waiting for approval; "
+                "approve or reject them first.",
+                code="pending_entries",
+            )
     period.status = new
     period.save(update_fields=["status"])
     signature = signature_sign(
-        signer=signer, meaning=meaning, stream=STREAM, reason=reason,
-        records=[RecordToSign.of(period, {"code": period.code, "status": new,
-                                          "start": period.start_date, "end": period.end_date})],
+        signer=signer,
+        meaning=meaning,
+        stream=STREAM,
+        reason=reason,
+        records=[
+            RecordToSign.of(
+                period,
+                {"code": period.code, "status": new, "start": period.start_date, "end": period.end_date},
+            )
+        ],
     )
-    PeriodStatusChange.objects.create(period=period, old_status=old, new_status=new, actor=actor,
-                                      signature=signature, reason=reason, changed_at=signature.signed_at)
-    audit_record(stream=STREAM, action=f"finance.period.{meaning}", actor=actor, target=period,
-                 data={"old": {"status": old}, "new": {"status": new}}, reason=reason)
+    PeriodStatusChange.objects.create(
+        period=period,
+        old_status=old,
+        new_status=new,
+        actor=actor,
+        signature=signature,
+        reason=reason,
+        changed_at=signature.signed_at,
+    )
+    audit_record(
+        stream=STREAM,
+        action=f"finance.period.{meaning}",
+        actor=actor,
+        target=period,
+        data={"old": {"status": old}, "new": {"status": new}},
+        reason=reason,
+    )
     return period
 
 
 @transaction.atomic
-def period_close(*, actor: User, period: FiscalPeriod, signer: VerifiedSigner, reason: str = "") -> FiscalPeriod:
-    return _period_transition(actor=actor, period=period, signer=signer, new=PeriodStatus.CLOSED,
-                              meaning="closed", reason=reason)
+def period_close(
+    *, actor: User, period: FiscalPeriod, signer: VerifiedSigner, reason: str = ""
+) -> FiscalPeriod:
+    return _period_transition(
+        actor=actor, period=period, signer=signer, new=PeriodStatus.CLOSED, meaning="closed", reason=reason
+    )
 
 
 @transaction.atomic
 def period_reopen(*, actor: User, period: FiscalPeriod, signer: VerifiedSigner, reason: str) -> FiscalPeriod:
     if not reason.strip():
         raise FinanceError("reason: say why the period is reopened", field="reason")
-    return _period_transition(actor=actor, period=period, signer=signer, new=PeriodStatus.OPEN,
-                              meaning="reopened", reason=reason)
+    return _period_transition(
+        actor=actor, period=period, signer=signer, new=PeriodStatus.OPEN, meaning="reopened", reason=reason
+    )

@@ -7,161 +7,445 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0002_append_only_audit_and_signatures'),
+        ("core", "0002_append_only_audit_and_signatures"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20)),
-                ('name', models.CharField(max_length=200)),
-                ('type', models.CharField(choices=[('asset', 'Asset'), ('liability', 'Liability'), ('equity', 'Equity'), ('revenue', 'Revenue'), ('cost_of_revenue', 'Cost of revenue'), ('expense', 'Expense'), ('other_income', 'Other income'), ('tax', 'Tax')], max_length=20)),
-                ('group', models.CharField(blank=True, choices=[('cash_and_marketable_securities', 'Cash and marketable securities'), ('other_current_assets', 'Other current assets'), ('non_current_assets', 'Non-current assets'), ('current_liabilities', 'Current liabilities'), ('long_term_liabilities', 'Long-term liabilities'), ('equity', 'Equity')], help_text='Balance-sheet group (balance-sheet accounts).', max_length=40)),
-                ('is_active', models.BooleanField(default=True)),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='core.company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=20)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("asset", "Asset"),
+                            ("liability", "Liability"),
+                            ("equity", "Equity"),
+                            ("revenue", "Revenue"),
+                            ("cost_of_revenue", "Cost of revenue"),
+                            ("expense", "Expense"),
+                            ("other_income", "Other income"),
+                            ("tax", "Tax"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "group",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("cash_and_marketable_securities", "Cash and marketable securities"),
+                            ("other_current_assets", "Other current assets"),
+                            ("non_current_assets", "Non-current assets"),
+                            ("current_liabilities", "Current liabilities"),
+                            ("long_term_liabilities", "Long-term liabilities"),
+                            ("equity", "Equity"),
+                        ],
+                        help_text="Balance-sheet group (balance-sheet accounts).",
+                        max_length=40,
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="accounts",
+                        to="core.company",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='AccountMapping',
+            name="AccountMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('revenue', 'Revenue (product class or procedure type)'), ('cost', 'Cost (cost kind)'), ('system', 'System role (receivables, cash, payables, opening equity)')], max_length=10)),
-                ('key', models.CharField(max_length=60)),
-                ('effective_from', models.DateField()),
-                ('effective_until', models.DateField(blank=True, null=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='mappings', to='finance.account')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='account_mappings', to='core.company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("revenue", "Revenue (product class or procedure type)"),
+                            ("cost", "Cost (cost kind)"),
+                            ("system", "System role (receivables, cash, payables, opening equity)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("key", models.CharField(max_length=60)),
+                ("effective_from", models.DateField()),
+                ("effective_until", models.DateField(blank=True, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mappings",
+                        to="finance.account",
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="account_mappings",
+                        to="core.company",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['kind', 'key', 'effective_from'],
+                "ordering": ["kind", "key", "effective_from"],
             },
         ),
         migrations.CreateModel(
-            name='FiscalPeriod',
+            name="FiscalPeriod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=10)),
-                ('kind', models.CharField(choices=[('month', 'Month'), ('quarter', 'Quarter'), ('year', 'Year'), ('opening', 'Opening')], max_length=10)),
-                ('fiscal_year', models.PositiveSmallIntegerField()),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField()),
-                ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default=hemaops.finance.rules.PeriodStatus['OPEN'], max_length=10)),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='fiscal_periods', to='core.company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=10)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("month", "Month"),
+                            ("quarter", "Quarter"),
+                            ("year", "Year"),
+                            ("opening", "Opening"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("fiscal_year", models.PositiveSmallIntegerField()),
+                ("start_date", models.DateField()),
+                ("end_date", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("closed", "Closed")],
+                        default=hemaops.finance.rules.PeriodStatus["OPEN"],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="fiscal_periods",
+                        to="core.company",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['start_date', '-end_date'],
-                'permissions': [('view_ledger', 'Can read the ledger, trial balance and account activity'), ('submit_journal_entry', 'Can submit manual journal entries'), ('post_journal_entry', 'Can post and approve manual journal entries and reversals'), ('close_period', 'Can close and reopen fiscal periods (signed)'), ('manage_ledger_setup', 'Can set up accounts, account mapping, fiscal years and opening balances')],
+                "ordering": ["start_date", "-end_date"],
+                "permissions": [
+                    ("view_ledger", "Can read the ledger, trial balance and account activity"),
+                    ("submit_journal_entry", "Can submit manual journal entries"),
+                    ("post_journal_entry", "Can post and approve manual journal entries and reversals"),
+                    ("close_period", "Can close and reopen fiscal periods (signed)"),
+                    (
+                        "manage_ledger_setup",
+                        "Can set up accounts, account mapping, fiscal years and opening balances",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='JournalEntry',
+            name="JournalEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('entry_date', models.DateField()),
-                ('memo', models.CharField(max_length=300)),
-                ('origin', models.CharField(choices=[('operational', 'Operational'), ('manual', 'Manual'), ('opening', 'Opening'), ('reversal', 'Reversal')], max_length=20)),
-                ('status', models.CharField(choices=[('pending_approval', 'Pending approval'), ('posted', 'Posted'), ('rejected', 'Rejected')], max_length=20)),
-                ('source_type', models.CharField(blank=True, max_length=60)),
-                ('source_id', models.CharField(blank=True, max_length=64)),
-                ('source_kind', models.CharField(blank=True, max_length=40)),
-                ('created_at', models.DateTimeField()),
-                ('posted_at', models.DateTimeField(blank=True, null=True)),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='journal_entries', to='core.company')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('period', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='finance.fiscalperiod')),
-                ('reverses', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversed_by', to='finance.journalentry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("entry_date", models.DateField()),
+                ("memo", models.CharField(max_length=300)),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("operational", "Operational"),
+                            ("manual", "Manual"),
+                            ("opening", "Opening"),
+                            ("reversal", "Reversal"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending_approval", "Pending approval"),
+                            ("posted", "Posted"),
+                            ("rejected", "Rejected"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("source_type", models.CharField(blank=True, max_length=60)),
+                ("source_id", models.CharField(blank=True, max_length=64)),
+                ("source_kind", models.CharField(blank=True, max_length=40)),
+                ("created_at", models.DateTimeField()),
+                ("posted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="journal_entries",
+                        to="core.company",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "period",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="finance.fiscalperiod",
+                    ),
+                ),
+                (
+                    "reverses",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversed_by",
+                        to="finance.journalentry",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'journal entries',
-                'ordering': ['entry_date', 'pk'],
+                "verbose_name_plural": "journal entries",
+                "ordering": ["entry_date", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='JournalLine',
+            name="JournalLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('debit', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('credit', models.DecimalField(decimal_places=2, default=0, max_digits=14)),
-                ('memo', models.CharField(blank=True, max_length=200)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='finance.account')),
-                ('entry', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='finance.journalentry')),
-                ('hospital', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.hospital')),
-                ('program', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.program')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("debit", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                ("credit", models.DecimalField(decimal_places=2, default=0, max_digits=14)),
+                ("memo", models.CharField(blank=True, max_length=200)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="finance.account",
+                    ),
+                ),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="finance.journalentry",
+                    ),
+                ),
+                (
+                    "hospital",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.hospital",
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.program",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='PeriodStatusChange',
+            name="PeriodStatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('old_status', models.CharField(max_length=10)),
-                ('new_status', models.CharField(max_length=10)),
-                ('reason', models.TextField(blank=True)),
-                ('changed_at', models.DateTimeField()),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('period', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='status_changes', to='finance.fiscalperiod')),
-                ('signature', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.signature')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("old_status", models.CharField(max_length=10)),
+                ("new_status", models.CharField(max_length=10)),
+                ("reason", models.TextField(blank=True)),
+                ("changed_at", models.DateTimeField()),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "period",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="status_changes",
+                        to="finance.fiscalperiod",
+                    ),
+                ),
+                (
+                    "signature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.signature"
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(fields=('company', 'code'), name='account_code_unique'),
+            model_name="account",
+            constraint=models.UniqueConstraint(fields=("company", "code"), name="account_code_unique"),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('type__in', ['asset', 'liability', 'equity']), models.Q(('group', ''), _negated=True)), models.Q(models.Q(('type__in', ['asset', 'liability', 'equity']), _negated=True), ('group', '')), _connector='OR'), name='account_group_only_and_always_on_balance_sheet'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("type__in", ["asset", "liability", "equity"]), models.Q(("group", ""), _negated=True)
+                    ),
+                    models.Q(
+                        models.Q(("type__in", ["asset", "liability", "equity"]), _negated=True), ("group", "")
+                    ),
+                    _connector="OR",
+                ),
+                name="account_group_only_and_always_on_balance_sheet",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='accountmapping',
-            constraint=models.UniqueConstraint(fields=('company', 'kind', 'key', 'effective_from'), name='account_mapping_one_per_start'),
+            model_name="accountmapping",
+            constraint=models.UniqueConstraint(
+                fields=("company", "kind", "key", "effective_from"), name="account_mapping_one_per_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='accountmapping',
-            constraint=models.CheckConstraint(condition=models.Q(('effective_until__isnull', True), ('effective_until__gte', models.F('effective_from')), _connector='OR'), name='account_mapping_dates_in_order'),
+            model_name="accountmapping",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("effective_until__isnull", True),
+                    ("effective_until__gte", models.F("effective_from")),
+                    _connector="OR",
+                ),
+                name="account_mapping_dates_in_order",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fiscalperiod',
-            constraint=models.UniqueConstraint(fields=('company', 'code'), name='fiscal_period_code_unique'),
+            model_name="fiscalperiod",
+            constraint=models.UniqueConstraint(fields=("company", "code"), name="fiscal_period_code_unique"),
         ),
         migrations.AddConstraint(
-            model_name='fiscalperiod',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='fiscal_period_in_order'),
+            model_name="fiscalperiod",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_date__gte", models.F("start_date"))), name="fiscal_period_in_order"
+            ),
         ),
         migrations.AddIndex(
-            model_name='journalentry',
-            index=models.Index(fields=['company', 'entry_date'], name='journal_entry_date'),
+            model_name="journalentry",
+            index=models.Index(fields=["company", "entry_date"], name="journal_entry_date"),
         ),
         migrations.AddConstraint(
-            model_name='journalentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('source_type', ''), _negated=True), fields=('company', 'source_type', 'source_id', 'source_kind'), name='journal_entry_one_per_source_document'),
+            model_name="journalentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source_type", ""), _negated=True),
+                fields=("company", "source_type", "source_id", "source_kind"),
+                name="journal_entry_one_per_source_document",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='journalentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('posted_at__isnull', False), ('status', 'posted')), models.Q(('status', 'posted'), _negated=True), _connector='OR'), name='journal_entry_posted_has_time'),
+            model_name="journalentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("posted_at__isnull", False), ("status", "posted")),
+                    models.Q(("status", "posted"), _negated=True),
+                    _connector="OR",
+                ),
+                name="journal_entry_posted_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='journalentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('origin', 'operational'), ('source_type__gt', '')), models.Q(('origin', 'operational'), _negated=True), _connector='OR'), name='journal_entry_operational_has_source'),
+            model_name="journalentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("origin", "operational"), ("source_type__gt", "")),
+                    models.Q(("origin", "operational"), _negated=True),
+                    _connector="OR",
+                ),
+                name="journal_entry_operational_has_source",
+            ),
         ),
         migrations.AddIndex(
-            model_name='journalline',
-            index=models.Index(fields=['account', 'entry'], name='journal_line_account'),
+            model_name="journalline",
+            index=models.Index(fields=["account", "entry"], name="journal_line_account"),
         ),
         migrations.AddConstraint(
-            model_name='journalline',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('debit__gt', 0), ('credit', 0)), models.Q(('debit', 0), ('credit__gt', 0)), _connector='OR'), name='journal_line_one_positive_side'),
+            model_name="journalline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("debit__gt", 0), ("credit", 0)),
+                    models.Q(("debit", 0), ("credit__gt", 0)),
+                    _connector="OR",
+                ),
+                name="journal_line_one_positive_side",
+            ),
         ),
     ]
