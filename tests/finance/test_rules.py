@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from decimal import Decimal
 
@@ -135,7 +136,7 @@ def test_months_and_quarters_tile_the_fiscal_year_without_gaps(fiscal_year, star
         chosen = [p for p in periods if p.kind == kind]
         assert len(chosen) == count
         assert chosen[0].start == fiscal_year_start(fiscal_year, start_month)
-        for earlier, later in zip(chosen, chosen[1:], strict=False):
+        for earlier, later in itertools.pairwise(chosen):
             assert (later.start - earlier.end).days == 1
         assert all(fiscal_year_of(p.start, start_month) == fiscal_year for p in chosen)
         assert all(fiscal_year_of(p.end, start_month) == fiscal_year for p in chosen)

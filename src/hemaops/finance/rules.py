@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 
 class AccountType(enum.StrEnum):
@@ -65,7 +66,7 @@ PERIOD_TRANSITIONS: dict[PeriodStatus, frozenset[PeriodStatus]] = {
 }
 
 
-def transition_allowed(table: dict, old: object, new: object) -> bool:
+def transition_allowed(table: Mapping[Any, frozenset[Any]], old: object, new: object) -> bool:
     return new in table.get(old, frozenset())
 
 

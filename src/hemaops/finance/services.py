@@ -149,7 +149,8 @@ def _build_lines(company: Company, lines: Sequence[PostingLine], *, manual: bool
             )
         if AccountType(account.type) in PROGRAM_REQUIRED and line.program is None:
             raise FinanceError(
-                f"{where}.program: a {account.get_type_display().lower()} line needs its program (it gives the segment)",
+                f"{where}.program: a {account.get_type_display().lower()} line needs its program "
+                "(it gives the segment)",
                 code="program_required",
                 field=f"{where}.program",
             )
@@ -556,7 +557,7 @@ def journal_entry_reverse(*, actor: User, entry: JournalEntry, entry_date: date,
 
 
 @transaction.atomic
-def account_create(*, actor: User | None, code: str, name: str, type: str, group: str = "") -> Account:  # noqa: A002
+def account_create(*, actor: User | None, code: str, name: str, type: str, group: str = "") -> Account:
     require_permission(actor, "finance.manage_ledger_setup")
     if type not in AccountType.__members__.values():
         raise FinanceError(f"type: {type!r} is not an account type", field="type")
@@ -582,7 +583,8 @@ def account_create(*, actor: User | None, code: str, name: str, type: str, group
 def account_mapping_set(
     *, actor: User | None, kind: str, key: str, account: Account, effective_from: date
 ) -> AccountMapping:
-    """Map ``kind``/``key`` to ``account`` from a date; the mapping in force until then ends the day before."""
+    """Map ``kind``/``key`` to ``account`` from a date; the mapping in force until then
+    ends the day before."""
     require_permission(actor, "finance.manage_ledger_setup")
     company = company_get()
     current = (
