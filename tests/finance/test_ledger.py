@@ -348,3 +348,48 @@ def test_a_mapping_change_applies_from_its_date(ledger, program, hospital):
     )
     assert _ship(1, program, hospital, on=date(2025, 1, 31)).lines.filter(account__code="4000").exists()
     assert _ship(2, program, hospital, on=date(2025, 2, 1)).lines.filter(account__code="4100").exists()
+
+
+def test_an_amount_larger_than_the_ledger_holds_is_refused(make_user, ledger):
+    with pytest.raises(FinanceError) as refusal:
+        services.journal_entry_submit(
+            actor=make_user(roles.CONTROLLER),
+            entry_date=JAN,
+            memo="huge",
+            lines=[
+                PostingLine("6000", debit="1000000000000.00"),
+                PostingLine("1000", credit="1000000000000.00"),
+            ],
+        )
+    assert refusal.value.field == "lines.0.debit"
+
+
+def test_opening_balances_with_a_bad_amount_name_the_line(make_user, ledger):
+    with pytest.raises(FinanceError) as refusal:
+        services.opening_balances_post(
+            actor=make_user(roles.CONTROLLER),
+            as_of=date(2024, 12, 31),
+            lines=[PostingLine("1000", debit="1.005")],
+        )
+    assert refusal.value.field == "lines.0.debit"
+
+
+def test_no_fiscal_year_may_start_before_the_opening_balances(make_user, ledger):
+    services.opening_balances_post(
+        actor=make_user(roles.CONTROLLER),
+        as_of=date(2024, 12, 31),
+        lines=[PostingLine("1000", debit="10.00")],
+    )
+    with pytest.raises(FinanceError) as refusal:
+        services.fiscal_year_open(actor=None, fiscal_year=2024)
+    assert refusal.value.field == "fiscal_year"
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"), [("revenue", "1000"), ("cost", "4000"), ("system", "6000"), ("nonsense", "1000")]
+)
+def test_a_mapping_to_the_wrong_kind_of_account_is_refused(ledger, kind, code):
+    with pytest.raises(FinanceError):
+        services.account_mapping_set(
+            actor=None, kind=kind, key="x", account=ledger[code], effective_from=date(2025, 1, 1)
+        )

@@ -8,6 +8,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
+# The ledger's columns hold 14 digits, two after the point.
+LARGEST = Decimal("999999999999.99")
 
 
 class MoneyError(ValueError):
@@ -30,6 +32,8 @@ def to_money(value: object, *, field: str = "amount", allow_negative: bool = Fal
         raise MoneyError(f"{field}: {value!r} is not an amount")
     if amount != amount.quantize(CENT):
         raise MoneyError(f"{field}: {value!r} has more than two decimal places")
+    if abs(amount) > LARGEST:
+        raise MoneyError(f"{field}: {value!r} is larger than the ledger holds ({LARGEST:,})")
     if amount < 0 and not allow_negative:
         raise MoneyError(f"{field}: {value!r} is negative; put it on the other side")
     return amount.quantize(CENT)

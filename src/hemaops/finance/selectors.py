@@ -14,6 +14,7 @@ from hemaops.core.errors import NotFoundError
 from hemaops.core.models import Company
 from hemaops.finance.errors import FinanceError
 from hemaops.finance.models import Account, FiscalPeriod, JournalEntry, JournalLine
+from hemaops.finance.money import CENT
 from hemaops.finance.rules import (
     EntryStatus,
     PeriodSpec,
@@ -115,7 +116,13 @@ def trial_balance(company: Company, code: str) -> TrialBalance:
             credit=_sum("credit", within),
         )
     )
-    by_account = {row["account_id"]: row for row in sums}
+    # SQLite sums decimals in floating point: bring every sum back to cents.
+    by_account = {
+        row["account_id"]: {
+            key: value.quantize(CENT) if isinstance(value, Decimal) else value for key, value in row.items()
+        }
+        for row in sums
+    }
     rows = []
     prior_years_result = ZERO
     for account in Account.objects.filter(company=company, pk__in=by_account).order_by("code"):
@@ -148,7 +155,7 @@ def account_activity(account: Account, code: str) -> tuple[PeriodSpec, Decimal, 
         .filter(account=account)
         .aggregate(debit=_sum("debit", opening_filter), credit=_sum("credit", opening_filter))
     )
-    balance = totals["debit"] - totals["credit"]
+    balance = (totals["debit"] - totals["credit"]).quantize(CENT)
     opening = balance
     lines = []
     for line in (

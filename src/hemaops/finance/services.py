@@ -42,6 +42,8 @@ from hemaops.finance.rules import (
     PeriodKind,
     PeriodStatus,
     fiscal_periods,
+    fiscal_year_of,
+    fiscal_year_start,
     is_balance_sheet,
     line_problem,
     manual_entry_refusal,
@@ -52,6 +54,12 @@ from hemaops.finance.sources import SourceDocument
 
 STREAM = "finance"
 OPENING_PERIOD_CODE = "OPENING"
+# Which account types each kind of mapping may point at.
+MAPPABLE_TYPES: dict[str, frozenset[str]] = {
+    "revenue": frozenset({AccountType.REVENUE}),
+    "cost": frozenset({AccountType.COST_OF_REVENUE}),
+    "system": frozenset({AccountType.ASSET, AccountType.LIABILITY, AccountType.EQUITY}),
+}
 
 
 @dataclass(frozen=True)
@@ -586,6 +594,15 @@ def account_mapping_set(
     """Map ``kind``/``key`` to ``account`` from a date; the mapping in force until then
     ends the day before."""
     require_permission(actor, "finance.manage_ledger_setup")
+    allowed = MAPPABLE_TYPES.get(kind)
+    if allowed is None:
+        raise FinanceError(f"kind: {kind!r} is not revenue, cost or system", field="kind")
+    if account.type not in allowed:
+        raise FinanceError(
+            f"account: a {kind} key maps to an account of type {' or '.join(sorted(allowed))}, "
+            f"not {account.type}",
+            field="account",
+        )
     company = company_get()
     current = (
         AccountMapping.objects.select_for_update()
@@ -617,6 +634,16 @@ def fiscal_year_open(*, actor: User | None, fiscal_year: int) -> list[FiscalPeri
     """Create the months and quarters of a fiscal year (idempotent)."""
     require_permission(actor, "finance.manage_ledger_setup")
     company = company_get()
+    opening = FiscalPeriod.objects.filter(company=company, code=OPENING_PERIOD_CODE).first()
+    if (
+        opening is not None
+        and fiscal_year_start(fiscal_year, company.fiscal_year_start_month) <= opening.end_date
+    ):
+        raise FinanceError(
+            f"fiscal_year: FY{fiscal_year} does not start after the opening balances ({opening.end_date}); "
+            "history before them is not kept here",
+            field="fiscal_year",
+        )
     created = []
     for spec in fiscal_periods(fiscal_year, company.fiscal_year_start_month):
         period, was_created = FiscalPeriod.objects.get_or_create(
@@ -677,7 +704,16 @@ def opening_balances_post(
                 f"lines.{index}.account: opening balances are balance-sheet accounts only",
                 field=f"lines.{index}.account",
             )
-    difference = unbalanced_by(LineAmounts(to_money(line.debit), to_money(line.credit)) for line in given)
+    try:
+        difference = unbalanced_by(
+            LineAmounts(
+                to_money(line.debit, field=f"lines.{index}.debit"),
+                to_money(line.credit, field=f"lines.{index}.credit"),
+            )
+            for index, line in enumerate(given)
+        )
+    except MoneyError as error:
+        raise FinanceError(str(error), code="invalid_amount", field=str(error).split(":", 1)[0]) from None
     balancing = (
         PostingLine(equity, credit=difference) if difference > 0 else PostingLine(equity, debit=-difference)
     )
@@ -686,7 +722,7 @@ def opening_balances_post(
         company=company,
         code=OPENING_PERIOD_CODE,
         kind=PeriodKind.OPENING,
-        fiscal_year=as_of.year,
+        fiscal_year=fiscal_year_of(as_of, company.fiscal_year_start_month),
         start_date=as_of,
         end_date=as_of,
     )
