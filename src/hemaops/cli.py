@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "createuser": "Create a user: createuser USERNAME --role ROLE [--hospital CODE]; password on stdin",
     "token": "API tokens for integrations: token create USERNAME [--name NAME] | token revoke PREFIX",
     "audit": "The audit trail: audit verify (exit 1 on tampering) | audit checkpoint",
+    "rules": "Run validation cases through the rule engines: rules eligibility [FILE] | rules din [FILE]",
 }
 
 
@@ -45,6 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"hemaops {__version__}")  # noqa: T201
         return 0
+    if args[0] == "rules":
+        # Pure rule engines: no settings, no keys, no database.
+        from hemaops.rules_cli import main as rules_main
+
+        return rules_main(args[1:])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hemaops.settings")
     from hemaops.keys import default_home, ensure_keys, missing_key_message
 
