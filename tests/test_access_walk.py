@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pytest
@@ -18,11 +19,19 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from hemaops.api import api
 from hemaops.core import roles
+from hemaops.core.signatures import INTERACTIVE, signer_verify
+from hemaops.finance import services as finance_services
+from hemaops.finance.models import FiscalPeriod
+from hemaops.finance.services import PostingLine
+from tests.conftest import PASSWORD
 
 STAFF = frozenset(roles.STAFF_ROLES)
 ADMINISTRATOR = frozenset({roles.ADMINISTRATOR})
 AUDIT_READERS = frozenset({roles.ADMINISTRATOR, roles.QUALITY_OFFICER})
 EVERYONE = frozenset(roles.ROLES)
+LEDGER_READERS = frozenset({roles.ACCOUNTANT, roles.CONTROLLER, roles.EXECUTIVE})
+LEDGER_WRITERS = frozenset({roles.ACCOUNTANT, roles.CONTROLLER})
+CONTROLLER = frozenset({roles.CONTROLLER})
 ANONYMOUS = "anonymous"
 OTHER_HOSPITAL_USER = "other_hospital_user"
 
@@ -30,7 +39,9 @@ OTHER_HOSPITAL_USER = "other_hospital_user"
 @dataclass(frozen=True)
 class Route:
     method: str
-    path: str  # placeholders: {site} {program} {hospital}
+    # placeholders: {site} {program} {hospital}; of the ledger: {account} {posted_entry}
+    # {pending_entry} {open_period} {closed_period}
+    path: str
     allowed: frozenset[str]
     name: str  # URL name of a page, or "api:<METHOD> <path>" of an API operation
     data: dict[str, Any] = field(default_factory=dict)
@@ -70,6 +81,17 @@ def _hospital_form(code: str) -> dict[str, Any]:
         "time_zone": "UTC",
         "country": "US",
         "is_active": "on",
+    }
+
+
+def _manual_entry(day: str) -> dict[str, Any]:
+    return {
+        "entry_date": day,
+        "memo": "Walk rent",
+        "lines-0-account": "6000",
+        "lines-0-debit": "5.00",
+        "lines-1-account": "2000",
+        "lines-1-credit": "5.00",
     }
 
 
@@ -126,6 +148,68 @@ ROUTES = [
         "api:POST /api/v1/core/hospitals",
         {"code": "walk", "name": "Walk hospital", "time_zone": "UTC"},
     ),
+    Route("GET", "/finance/trial-balance/?period=2025Q1", LEDGER_READERS, "finance:trial_balance"),
+    Route("GET", "/finance/accounts/{account}/?period=2025-01", LEDGER_READERS, "finance:account_activity"),
+    Route("GET", "/finance/entries/new/", LEDGER_WRITERS, "finance:entry_new"),
+    Route("POST", "/finance/entries/new/", LEDGER_WRITERS, "finance:entry_new", _manual_entry("2025-03-10")),
+    Route("GET", "/finance/entries/pending/", LEDGER_READERS, "finance:entry_pending"),
+    Route("GET", "/finance/entries/{posted_entry}/", LEDGER_READERS, "finance:entry_detail"),
+    Route("POST", "/finance/entries/{pending_entry}/approve/", CONTROLLER, "finance:entry_approve"),
+    Route(
+        "POST",
+        "/finance/entries/{pending_entry}/reject/",
+        CONTROLLER,
+        "finance:entry_reject",
+        {"reason": "walk"},
+    ),
+    Route(
+        "POST",
+        "/finance/entries/{posted_entry}/reverse/",
+        CONTROLLER,
+        "finance:entry_reverse",
+        {"entry_date": "2025-01-20", "reason": "walk"},
+    ),
+    Route("GET", "/finance/periods/", LEDGER_READERS, "finance:period_list"),
+    Route("GET", "/finance/periods/{open_period}/close/", CONTROLLER, "finance:period_close"),
+    Route(
+        "POST",
+        "/finance/periods/{open_period}/close/",
+        CONTROLLER,
+        "finance:period_close",
+        {"password": PASSWORD, "reason": "walk"},
+    ),
+    Route("GET", "/finance/periods/{closed_period}/reopen/", CONTROLLER, "finance:period_reopen"),
+    Route(
+        "POST",
+        "/finance/periods/{closed_period}/reopen/",
+        CONTROLLER,
+        "finance:period_reopen",
+        {"password": PASSWORD, "reason": "walk"},
+    ),
+    Route("GET", "/api/v1/finance/accounts", LEDGER_READERS, "api:GET /api/v1/finance/accounts"),
+    Route(
+        "GET",
+        "/api/v1/finance/trial-balance?period=2025Q1",
+        LEDGER_READERS,
+        "api:GET /api/v1/finance/trial-balance",
+    ),
+    Route(
+        "POST",
+        "/api/v1/finance/journal-entries",
+        LEDGER_WRITERS,
+        "api:POST /api/v1/finance/journal-entries",
+        {
+            "date": "2025-03-10",
+            "memo": "Walk rent",
+            "lines": [{"account": "6000", "debit": "5.00"}, {"account": "2000", "credit": "5.00"}],
+        },
+    ),
+    Route(
+        "GET",
+        "/api/v1/finance/journal-entries/{posted_entry}",
+        LEDGER_READERS,
+        "api:GET /api/v1/finance/journal-entries/{entry_id}",
+    ),
 ]
 
 # Open to everyone by design, or Django's own machinery with its own tests.
@@ -178,8 +262,37 @@ def _fingerprint() -> str:
 
 
 @pytest.fixture
-def walk_world(site, program, hospital, other_hospital):
-    return {"site": site.pk, "program": program.pk, "hospital": hospital.pk}
+def ledger_world(company, make_user) -> dict[str, int]:
+    """Two accounts, fiscal year 2025, a posted and a pending manual entry, May closed."""
+    for code, name, account_type, group in [
+        ("2000", "Accounts payable", "liability", "current_liabilities"),
+        ("6000", "General and administrative", "expense", ""),
+    ]:
+        finance_services.account_create(actor=None, code=code, name=name, type=account_type, group=group)
+    finance_services.fiscal_year_open(actor=None, fiscal_year=2025)
+    controller = make_user(roles.CONTROLLER)
+    lines = [PostingLine("6000", debit="100.00"), PostingLine("2000", credit="100.00")]
+    posted = finance_services.journal_entry_submit(
+        actor=controller, entry_date=date(2025, 1, 10), memo="Rent", lines=lines
+    )
+    pending = finance_services.journal_entry_submit(
+        actor=make_user(roles.ACCOUNTANT), entry_date=date(2025, 2, 10), memo="Rent", lines=lines
+    )
+    periods = {period.code: period for period in FiscalPeriod.objects.all()}
+    signer = signer_verify(actor=controller, password=PASSWORD, authenticated_by=INTERACTIVE)
+    finance_services.period_close(actor=controller, period=periods["2025-05"], signer=signer)
+    return {
+        "account": posted.lines.get(account__code="6000").account_id,
+        "posted_entry": posted.pk,
+        "pending_entry": pending.pk,
+        "open_period": periods["2025-06"].pk,
+        "closed_period": periods["2025-05"].pk,
+    }
+
+
+@pytest.fixture
+def walk_world(site, program, hospital, other_hospital, ledger_world):
+    return {"site": site.pk, "program": program.pk, "hospital": hospital.pk, **ledger_world}
 
 
 def _client_for(principal: str, client, make_user, other_hospital):

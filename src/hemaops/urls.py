@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("core/", include("hemaops.core.urls")),
+    path("finance/", include("hemaops.finance.urls")),
     path("", include("hemaops.reporting.urls")),
 ]
 
