@@ -116,6 +116,7 @@ def pytest_report_header(config: Any) -> list[str]:
     return [f"hemaops: database SQLite ({_state['why_sqlite']})"]
 
 
+@pytest.hookimpl(trylast=True)  # after -m / -k deselection, so only tests that run are counted
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     require_postgres = _flag("HEMAOPS_REQUIRE_POSTGRES")
     require_browser = _flag("HEMAOPS_REQUIRE_BROWSER")
