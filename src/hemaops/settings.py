@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "ninja",
     "hemaops.core",
     "hemaops.finance",
+    "hemaops.donors",
     "hemaops.reporting",
 ]
 
