@@ -212,6 +212,14 @@ ROUTES = [
     ),
 ]
 
+# The donor registry (donors context). Each context keeps its routes in its own list.
+DONOR_ROUTES: list[Route] = []
+
+# Drives, screening, DIN label stock, donations (donations context).
+DONATION_ROUTES: list[Route] = []
+
+ROUTES += DONOR_ROUTES + DONATION_ROUTES
+
 # Open to everyone by design, or Django's own machinery with its own tests.
 PUBLIC_URL_NAMES = {
     "healthz",

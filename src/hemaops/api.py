@@ -85,3 +85,5 @@ def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 
 api.add_router("/core", "hemaops.core.api.router")
 api.add_router("/finance", "hemaops.finance.api.router")
+api.add_router("/donors", "hemaops.donors.api.router")
+api.add_router("/donations", "hemaops.donations.api.router")

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "hemaops.core",
     "hemaops.finance",
     "hemaops.donors",
+    "hemaops.donations",
     "hemaops.reporting",
 ]
 

@@ -18,6 +18,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("core/", include("hemaops.core.urls")),
     path("finance/", include("hemaops.finance.urls")),
+    path("donors/", include("hemaops.donors.urls")),
+    path("donations/", include("hemaops.donations.urls")),
     path("", include("hemaops.reporting.urls")),
 ]
 

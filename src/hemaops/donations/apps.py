@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DonationsConfig(AppConfig):
+    name = "hemaops.donations"
+    label = "donations"
+    verbose_name = "Drives, screening, DIN label stock, donations"
