@@ -8,7 +8,9 @@ they do.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,9 +22,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from hemaops.api import api
 from hemaops.core import roles
 from hemaops.core.signatures import INTERACTIVE, signer_verify
+from hemaops.donations.services import din_stock_receive
+from hemaops.donors import services as donor_services
 from hemaops.finance import services as finance_services
 from hemaops.finance.models import FiscalPeriod
 from hemaops.finance.services import PostingLine
+from hemaops.isbt128.din import Din
 from tests.conftest import PASSWORD
 
 STAFF = frozenset(roles.STAFF_ROLES)
@@ -44,7 +49,9 @@ class Route:
     path: str
     allowed: frozenset[str]
     name: str  # URL name of a page, or "api:<METHOD> <path>" of an API operation
-    data: dict[str, Any] = field(default_factory=dict)
+    # The body of a POST; a callable gets the request's number and returns a body of its own,
+    # for routes that consume what they are given (a DIN is claimed once, a range received once).
+    data: dict[str, Any] | Callable[[int], dict[str, Any]] = field(default_factory=dict)
     # Routes about one hospital: its own hospital user may, another hospital's may not.
     hospital_scoped: bool = False
 
@@ -213,10 +220,156 @@ ROUTES = [
 ]
 
 # The donor registry (donors context). Each context keeps its routes in its own list.
-DONOR_ROUTES: list[Route] = []
+# placeholders: {donor} {donor_number} {duplicate} {consent} (the donor_world fixture)
+DONOR_STAFF = frozenset({roles.RECRUITER, roles.SCREENER, roles.PHLEBOTOMIST})
+DONOR_READERS = DONOR_STAFF | {roles.MEDICAL_DIRECTOR, roles.QUALITY_OFFICER}
+DONOR_MERGERS = frozenset({roles.QUALITY_OFFICER})
+_DONOR_IDENTITY = {
+    "family_name": "Walker",
+    "given_name": "Wanda",
+    "date_of_birth": "1980-05-05",
+    "sex": "F",
+    "country": "US",
+}
+DONOR_ROUTES: list[Route] = [
+    Route("GET", "/donors/", DONOR_READERS, "donors:donor_list"),
+    Route("GET", "/donors/new/", DONOR_STAFF, "donors:donor_register"),
+    Route(
+        "POST",
+        "/donors/new/",
+        DONOR_STAFF,
+        "donors:donor_register",
+        {**_DONOR_IDENTITY, "donor_type": "volunteer", "not_a_duplicate": "on"},
+    ),
+    Route("GET", "/donors/{donor}/", DONOR_READERS, "donors:donor_detail"),
+    Route("GET", "/donors/{donor}/edit/", DONOR_STAFF, "donors:donor_edit"),
+    Route(
+        "POST",
+        "/donors/{donor}/edit/",
+        DONOR_STAFF,
+        "donors:donor_edit",
+        {**_DONOR_IDENTITY, "city": "Encino", "reason": "walk"},
+    ),
+    Route("GET", "/donors/{donor}/type/", DONOR_STAFF, "donors:donor_type_change"),
+    Route(
+        "POST",
+        "/donors/{donor}/type/",
+        DONOR_STAFF,
+        "donors:donor_type_change",
+        {"donor_type": "paid", "effective_on": "2025-01-01", "reason": "walk"},
+    ),
+    Route("GET", "/donors/{donor}/consents/new/", DONOR_STAFF, "donors:consent_give"),
+    Route(
+        "POST",
+        "/donors/{donor}/consents/new/",
+        DONOR_STAFF,
+        "donors:consent_give",
+        {"kind": "research", "given_on": "2025-01-01"},
+    ),
+    Route(
+        "POST",
+        "/donors/{donor}/consents/{consent}/withdraw/",
+        DONOR_STAFF,
+        "donors:consent_withdraw",
+        {"withdrawn_on": "2025-02-01", "reason": "walk"},
+    ),
+    Route("GET", "/donors/{duplicate}/merge/", DONOR_MERGERS, "donors:donor_merge"),
+    Route(
+        "POST",
+        "/donors/{duplicate}/merge/",
+        DONOR_MERGERS,
+        "donors:donor_merge",
+        {"survivor": "D0000001", "reason": "walk"},
+    ),
+    Route("GET", "/api/v1/donors/donors?q=walker", DONOR_READERS, "api:GET /api/v1/donors/donors"),
+    Route(
+        "GET",
+        "/api/v1/donors/donors/{donor_number}",
+        DONOR_READERS,
+        "api:GET /api/v1/donors/donors/{donor_number}",
+    ),
+    Route(
+        "POST",
+        "/api/v1/donors/donors",
+        DONOR_STAFF,
+        "api:POST /api/v1/donors/donors",
+        {**_DONOR_IDENTITY, "not_a_duplicate": True},
+    ),
+]
 
 # Drives, screening, DIN label stock, donations (donations context).
-DONATION_ROUTES: list[Route] = []
+DIN_VIEWERS = frozenset(
+    {roles.PHLEBOTOMIST, roles.COMPONENT_TECHNOLOGIST, roles.ADMINISTRATOR, roles.QUALITY_OFFICER}
+)
+DIN_ISSUERS = frozenset({roles.PHLEBOTOMIST, roles.COMPONENT_TECHNOLOGIST})
+DIN_STOCK_RECEIVERS = frozenset({roles.ADMINISTRATOR, roles.COMPONENT_TECHNOLOGIST})
+# The walk's label stock (see _din_label_stock): FIN W0001 (the site fixture), year 25.
+WALK_DIN_STOCK = (1, 99_999)
+
+
+def _fresh_scan(field_name: str) -> Callable[[int], dict[str, Any]]:
+    return lambda n: {
+        "site": "main",
+        field_name: Din("W0001", "25", f"{WALK_DIN_STOCK[0] + n:06d}", "01").data_content,
+    }
+
+
+def _fresh_stock() -> Callable[[int], dict[str, Any]]:
+    def make(n: int) -> dict[str, Any]:
+        first = WALK_DIN_STOCK[1] + 1 + n * 10
+        return {
+            "site": "main",
+            "year": "25",
+            "first_sequence": first,
+            "last_sequence": first + 9,
+            "received_on": "2025-01-06",
+        }
+
+    return make
+
+
+DONATION_ROUTES: list[Route] = [
+    Route("GET", "/donations/din-stock/", DIN_VIEWERS, "donations:din_stock_list"),
+    Route("GET", "/donations/din-stock/receive/", DIN_STOCK_RECEIVERS, "donations:din_stock_receive"),
+    Route(
+        "POST",
+        "/donations/din-stock/receive/",
+        DIN_STOCK_RECEIVERS,
+        "donations:din_stock_receive",
+        _fresh_stock(),
+    ),
+    Route("GET", "/donations/dins/scan/", DIN_ISSUERS, "donations:din_scan"),
+    Route("POST", "/donations/dins/scan/", DIN_ISSUERS, "donations:din_scan", _fresh_scan("din")),
+    Route(
+        "POST",
+        "/donations/dins/generate/",
+        DIN_ISSUERS,
+        "donations:din_generate",
+        {"generate-site": "main", "generate-year": "25"},
+    ),
+    Route("GET", "/api/v1/donations/din-stock", DIN_VIEWERS, "api:GET /api/v1/donations/din-stock"),
+    Route(
+        "POST",
+        "/api/v1/donations/din-stock",
+        DIN_STOCK_RECEIVERS,
+        "api:POST /api/v1/donations/din-stock",
+        _fresh_stock(),
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/dins/scan",
+        DIN_ISSUERS,
+        "api:POST /api/v1/donations/dins/scan",
+        _fresh_scan("din"),
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/dins/generate",
+        DIN_ISSUERS,
+        "api:POST /api/v1/donations/dins/generate",
+        {"site": "main", "year": "25"},
+    ),
+]
 
 ROUTES += DONOR_ROUTES + DONATION_ROUTES
 
@@ -298,9 +451,52 @@ def ledger_world(company, make_user) -> dict[str, int]:
     }
 
 
+@pytest.fixture(autouse=True)
+def _din_label_stock(request):
+    """The DIN routes scan from received label stock at the walk's site (FIN W0001)."""
+    if "walk_world" not in request.fixturenames:
+        return
+    din_stock_receive(
+        actor=None,
+        site=request.getfixturevalue("site"),
+        year="25",
+        first_sequence=WALK_DIN_STOCK[0],
+        last_sequence=WALK_DIN_STOCK[1],
+        received_on=date(2025, 1, 6),
+    )
+
+
 @pytest.fixture
-def walk_world(site, program, hospital, other_hospital, ledger_world):
-    return {"site": site.pk, "program": program.pk, "hospital": hospital.pk, **ledger_world}
+def donor_world(db) -> dict[str, Any]:
+    """A donor with a volunteer period from 2024 and a consent in force, and a duplicate."""
+    donor = donor_services.donor_register(
+        actor=None,
+        details=donor_services.DonorDetails(
+            family_name="Walker", given_name="Wanda", date_of_birth=date(1980, 5, 5), sex="F"
+        ),
+    )
+    assert donor.donor_number == "D0000001"  # the survivor the merge route names
+    donor.type_periods.update(started_on=date(2024, 1, 1))
+    consent = donor_services.donor_consent_give(actor=None, donor=donor, kind="donation")
+    type(consent).objects.filter(pk=consent.pk).update(given_on=date(2024, 1, 1))
+    duplicate = donor_services.donor_register(
+        actor=None,
+        details=donor_services.DonorDetails(
+            family_name="Walker", given_name="Wendy", date_of_birth=date(1980, 5, 5), sex="F"
+        ),
+        not_a_duplicate=True,
+    )
+    return {
+        "donor": donor.pk,
+        "donor_number": donor.donor_number,
+        "duplicate": duplicate.pk,
+        "consent": consent.pk,
+    }
+
+
+@pytest.fixture
+def walk_world(site, program, hospital, other_hospital, ledger_world, donor_world):
+    return {"site": site.pk, "program": program.pk, "hospital": hospital.pk, **ledger_world, **donor_world}
 
 
 def _client_for(principal: str, client, make_user, other_hospital):
@@ -321,12 +517,16 @@ def _expect_allowed(route: Route, principal: str) -> bool:
     return principal in route.allowed
 
 
+_request_numbers = itertools.count(1)
+
+
 def _answer(route: Route, principal: str, client, path: str):
     if route.method == "GET":
         return client.get(path)
+    data = route.data(next(_request_numbers)) if callable(route.data) else route.data
     if route.is_api:
-        return client.post(path, data=json.dumps(route.data), content_type="application/json")
-    return client.post(path, data=route.data)
+        return client.post(path, data=json.dumps(data), content_type="application/json")
+    return client.post(path, data=data)
 
 
 def _verdict(route: Route, principal: str, response) -> str | None:

@@ -5,3 +5,8 @@ class DonationsConfig(AppConfig):
     name = "hemaops.donations"
     label = "donations"
     verbose_name = "Drives, screening, DIN label stock, donations"
+
+    def ready(self) -> None:
+        from hemaops.donations import dashboard
+
+        dashboard.register()

@@ -5,3 +5,8 @@ class DonorsConfig(AppConfig):
     name = "hemaops.donors"
     label = "donors"
     verbose_name = "Donors and eligibility"
+
+    def ready(self) -> None:
+        from hemaops.donors import dashboard
+
+        dashboard.register()

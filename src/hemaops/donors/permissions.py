@@ -2,6 +2,15 @@
 
 from hemaops.core import roles
 
+# Collection staff register, view and change donors; the medical director and the quality
+# officer read them; only the quality officer merges duplicates. Donor records are personal
+# data: hospital users and the finance roles hold nothing here.
+_DONOR_STAFF = ["donors.view_donor", "donors.add_donor", "donors.change_donor"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    roles.MEDICAL_DIRECTOR: ["donors.set_eligibility_configuration"],
+    roles.RECRUITER: _DONOR_STAFF,
+    roles.SCREENER: _DONOR_STAFF,
+    roles.PHLEBOTOMIST: _DONOR_STAFF,
+    roles.MEDICAL_DIRECTOR: ["donors.set_eligibility_configuration", "donors.view_donor"],
+    roles.QUALITY_OFFICER: ["donors.view_donor", "donors.merge_donor"],
 }

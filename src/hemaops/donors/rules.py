@@ -31,7 +31,9 @@ The hot path is kept plain (no copies, precomputed tables): the benchmark asks f
 
 from __future__ import annotations
 
+import difflib
 import enum
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -64,6 +66,7 @@ __all__ = [
     "MarkerDeferral",
     "MarkerRecord",
     "MarkerResult",
+    "NameMatch",
     "Outcome",
     "Policy",
     "PriorDonation",
@@ -73,7 +76,10 @@ __all__ = [
     "Sex",
     "Vitals",
     "add_months",
+    "donor_number_format",
     "evaluate",
+    "name_normalise",
+    "names_match",
 ]
 
 
@@ -1312,3 +1318,51 @@ def _markers(case: Case, autologous: bool, add: _Add) -> None:
             )
         else:
             add(reason)
+
+
+# --- Donor registry: donor numbers and duplicate detection -------------------------------
+# Not eligibility rules: the identity checks of registration (DESIGN.md, issue 5 item 1).
+# A duplicate record splits a donor's history, and with it deferrals and lookback, so a
+# registration whose date of birth matches and whose name is similar shows the candidates.
+
+DONOR_NUMBER_PREFIX: Final = "D"
+DONOR_NUMBER_DIGITS: Final = 7
+DUPLICATE_NAME_SIMILARITY: Final = 0.8  # difflib ratio on "family given", normalised
+
+
+def donor_number_format(value: int) -> str:
+    """The donor number of the ``value``-th registration: ``D0000001``."""
+    if value < 1:
+        raise ValueError("donor numbers start at 1")
+    return f"{DONOR_NUMBER_PREFIX}{value:0{DONOR_NUMBER_DIGITS}d}"
+
+
+def name_normalise(name: str) -> str:
+    """Lower case, accents removed, hyphens and apostrophes as spaces, spaces collapsed:
+    ``"Núñez-O'Brien "`` → ``"nunez o brien"``."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+    for separator in "-'’.,":
+        plain = plain.replace(separator, " ")
+    return " ".join(plain.split())
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    similar: bool
+    ratio: float
+    reason: str  # "similar_name" | "same_family_and_initial" | ""
+
+
+def names_match(family_a: str, given_a: str, family_b: str, given_b: str) -> NameMatch:
+    """Whether two donors' names are close enough, with the same date of birth, to be one
+    person: the same family name and given initial, or a difflib ratio of at least
+    ``DUPLICATE_NAME_SIMILARITY`` on the normalised "family given"."""
+    family_a, given_a = name_normalise(family_a), name_normalise(given_a)
+    family_b, given_b = name_normalise(family_b), name_normalise(given_b)
+    ratio = difflib.SequenceMatcher(None, f"{family_a} {given_a}", f"{family_b} {given_b}").ratio()
+    if family_a and family_a == family_b and given_a[:1] == given_b[:1]:
+        return NameMatch(True, ratio, "same_family_and_initial")
+    if ratio >= DUPLICATE_NAME_SIMILARITY:
+        return NameMatch(True, ratio, "similar_name")
+    return NameMatch(False, ratio, "")

@@ -1,0 +1,37 @@
+"""Demo DIN label stock: one received range of pre-printed label sets at the Sherman Oaks
+Donor Center (FIN W0001) for this year. Idempotent: a second run finds it and adds nothing."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from hemaops.core.demo import DemoLogins
+from hemaops.core.models import Site
+from hemaops.donations.models import DinLabelStock
+from hemaops.donations.services import din_stock_receive
+
+DEMO_SITE = "sherman-oaks"
+FIRST_SEQUENCE = 1
+LAST_SEQUENCE = 5000
+
+
+def load(logins: DemoLogins) -> None:
+    site = Site.objects.filter(code=DEMO_SITE).exclude(facility_identification_number="").first()
+    if site is None:
+        return
+    today = timezone.localdate()
+    year = f"{today:%y}"
+    if DinLabelStock.objects.filter(
+        facility=site.facility_identification_number, year=year, first_sequence=FIRST_SEQUENCE
+    ).exists():
+        return
+    din_stock_receive(
+        actor=None,
+        site=site,
+        year=year,
+        first_sequence=FIRST_SEQUENCE,
+        last_sequence=LAST_SEQUENCE,
+        received_on=today,
+        lot="DEMO-LABELS-001",
+        notes="Pre-printed whole blood label sets (demo)",
+    )
