@@ -22,7 +22,8 @@ from hemaops.core.audit import audit_record
 from hemaops.core.errors import ConflictError
 from hemaops.core.models import Site, User
 from hemaops.donations.errors import DonationsError
-from hemaops.donations.models import MAX_SEQUENCE, DinLabelStock, DinSequence, IssuedDin
+from hemaops.donations.models import DinLabelStock, DinSequence, IssuedDin
+from hemaops.donations.models.din_labels import MAX_SEQUENCE
 from hemaops.isbt128.din import Din, Isbt128Error, parse_din
 
 STREAM = "donations"
