@@ -13,6 +13,8 @@ from playwright.sync_api import Page, expect
 from hemaops.core import roles
 from hemaops.core.models import User
 from hemaops.core.registry import registry
+from hemaops.donors.services import donor_register
+from tests.donors.registry_builders import details
 
 ERROR_HEADINGS = {"Not allowed", "Not found", "Something went wrong"}
 EMPTY_STATE = "Nothing to show yet"
@@ -27,8 +29,10 @@ NAV_PAGE_ROWS = {
 
 @pytest.fixture
 def reference_data(company, site, program, hospital, other_hospital):
-    """The company's reference rows, so dashboards and lists show real data."""
-    return {"site": site, "program": program, "hospital": hospital, "other": other_hospital}
+    """The company's reference rows and a registered donor, so dashboards and lists show
+    real data (panels with nothing to show hide themselves)."""
+    donor = donor_register(actor=None, details=details())
+    return {"site": site, "program": program, "hospital": hospital, "other": other_hospital, "donor": donor}
 
 
 def _expect_home(page: Page) -> None:
