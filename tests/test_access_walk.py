@@ -12,23 +12,29 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from hemaops.api import api
 from hemaops.core import roles
 from hemaops.core.signatures import INTERACTIVE, signer_verify
+from hemaops.donations import drive_services
+from hemaops.donations import services as collection_services
+from hemaops.donations.models import Screening
 from hemaops.donations.services import din_stock_receive
 from hemaops.donors import services as donor_services
+from hemaops.donors.models import Donor
 from hemaops.finance import services as finance_services
 from hemaops.finance.models import FiscalPeriod
 from hemaops.finance.services import PostingLine
 from hemaops.isbt128.din import Din
 from tests.conftest import PASSWORD
+from tests.donations.drive_factories import bus_make, drive_day, drive_make, mobile_program_make, slot_make
 
 STAFF = frozenset(roles.STAFF_ROLES)
 ADMINISTRATOR = frozenset({roles.ADMINISTRATOR})
@@ -371,6 +377,294 @@ DONATION_ROUTES: list[Route] = [
     ),
 ]
 
+# Collections (drives, slots, appointments): placeholders {drive} {slot} {appointment}
+# {cancel_appointment} (the drive_world fixture).
+DRIVE_VIEWERS = frozenset({roles.RECRUITER, roles.SCREENER, roles.PROGRAM_MANAGER})
+DRIVE_PLANNERS = frozenset({roles.RECRUITER})
+CHECK_IN = frozenset({roles.SCREENER})
+
+
+def _drive_body(n: int) -> dict[str, Any]:
+    return {
+        "host_organization": f"Walk host {n}",
+        "site": "bus-1",
+        "place": "Walk street",
+        "program": "ca-mobile",
+        "date": drive_day().isoformat(),
+        "starts": "09:00",
+        "ends": "15:00",
+    }
+
+
+_SLOT = {"starts": "10:00", "ends": "10:30", "capacity": 2}
+DONATION_ROUTES += [
+    Route("GET", "/donations/drives/", DRIVE_VIEWERS, "donations:drive_calendar"),
+    Route("GET", "/donations/drives/new/", DRIVE_PLANNERS, "donations:drive_create"),
+    Route("POST", "/donations/drives/new/", DRIVE_PLANNERS, "donations:drive_create", _drive_body),
+    Route("GET", "/donations/drives/{drive}/", DRIVE_VIEWERS, "donations:drive_detail"),
+    Route(
+        "POST",
+        "/donations/drives/{drive}/status/",
+        DRIVE_PLANNERS,
+        "donations:drive_status_change",
+        {"status": "confirmed"},
+    ),
+    Route("POST", "/donations/drives/{drive}/slots/", DRIVE_PLANNERS, "donations:slot_create", _SLOT),
+    Route(
+        "POST",
+        "/donations/drives/{drive}/walk-ins/",
+        CHECK_IN,
+        "donations:appointment_walk_in",
+        {"donor": "D0000001"},
+    ),
+    Route(
+        "POST",
+        "/donations/slots/{slot}/book/",
+        DRIVE_PLANNERS,
+        "donations:appointment_book",
+        {"donor": "D0000001"},
+    ),
+    Route(
+        "POST",
+        "/donations/appointments/{cancel_appointment}/cancel/",
+        DRIVE_PLANNERS,
+        "donations:appointment_cancel",
+        {"reason": "walk"},
+    ),
+    Route(
+        "POST", "/donations/appointments/{appointment}/check-in/", CHECK_IN, "donations:appointment_check_in"
+    ),
+    Route("GET", "/api/v1/donations/drives", DRIVE_VIEWERS, "api:GET /api/v1/donations/drives"),
+    Route(
+        "POST", "/api/v1/donations/drives", DRIVE_PLANNERS, "api:POST /api/v1/donations/drives", _drive_body
+    ),
+    Route(
+        "GET",
+        "/api/v1/donations/drives/{drive}",
+        DRIVE_VIEWERS,
+        "api:GET /api/v1/donations/drives/{drive_id}",
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/drives/{drive}/status",
+        DRIVE_PLANNERS,
+        "api:POST /api/v1/donations/drives/{drive_id}/status",
+        {"status": "confirmed"},
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/drives/{drive}/slots",
+        DRIVE_PLANNERS,
+        "api:POST /api/v1/donations/drives/{drive_id}/slots",
+        _SLOT,
+    ),
+    Route(
+        "GET",
+        "/api/v1/donations/drives/{drive}/slots",
+        DRIVE_VIEWERS,
+        "api:GET /api/v1/donations/drives/{drive_id}/slots",
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/slots/{slot}/appointments",
+        DRIVE_PLANNERS,
+        "api:POST /api/v1/donations/slots/{slot_id}/appointments",
+        {"donor": "D0000001"},
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/appointments/{cancel_appointment}/cancel",
+        DRIVE_PLANNERS,
+        "api:POST /api/v1/donations/appointments/{appointment_id}/cancel",
+        {"reason": "walk"},
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/appointments/{appointment}/check-in",
+        CHECK_IN,
+        "api:POST /api/v1/donations/appointments/{appointment_id}/check-in",
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/drives/{drive}/walk-ins",
+        CHECK_IN,
+        "api:POST /api/v1/donations/drives/{drive_id}/walk-ins",
+        {"donor": "D0000001"},
+    ),
+    Route(
+        "GET",
+        "/api/v1/donations/drives/{drive}/results",
+        DRIVE_VIEWERS,
+        "api:GET /api/v1/donations/drives/{drive_id}/results",
+    ),
+]
+
+# Screening, overrides, donations and reactions (donations context, issue 5 items 3 and 5).
+# placeholders: {eligible_screening} {physician_screening} {pending_override} {donation}
+SCREENERS = frozenset({roles.SCREENER})
+COLLECTORS = frozenset({roles.PHLEBOTOMIST})
+DIRECTOR = frozenset({roles.MEDICAL_DIRECTOR})
+COLLECTION_READERS = frozenset(
+    {roles.SCREENER, roles.PHLEBOTOMIST, roles.MEDICAL_DIRECTOR, roles.QUALITY_OFFICER}
+)
+REACTION_READERS = frozenset({roles.PHLEBOTOMIST, roles.MEDICAL_DIRECTOR, roles.QUALITY_OFFICER})
+WALK_VITALS = {
+    "weight_kg": 72,
+    "temperature_c": 36.8,
+    "systolic_mm_hg": 124,
+    "diastolic_mm_hg": 78,
+    "pulse_bpm": 68,
+    "pulse_regular": True,
+    "hemoglobin_g_dl": 14.2,
+    "hemoglobin_sample": "fingerstick",
+    "phlebotomy_site_ok": True,
+    "injection_drug_signs": False,
+}
+_WALK_VITALS_FORM = {
+    **{key: str(value) for key, value in WALK_VITALS.items() if not isinstance(value, bool)},
+    "pulse_regular": "yes",
+    "phlebotomy_site_ok": "yes",
+    "injection_drug_signs": "no",
+}
+
+
+def _fresh_din(n: int) -> str:
+    return Din("W0001", "25", f"{WALK_DIN_STOCK[0] + n:06d}", "01").data_content
+
+
+def _donation_page_form(n: int) -> dict[str, Any]:
+    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    return {
+        "din": _fresh_din(n),
+        "started_at": now,
+        "ended_at": now,
+        "volume_ml": "500",
+        "bag_lot": "LOT",
+        "outcome": "complete",
+    }
+
+
+def _donation_api_body(n: int) -> dict[str, Any]:
+    now = timezone.now().isoformat()
+    screening = (
+        Screening.objects.filter(collection_allowed=True, donation__isnull=True).order_by("pk").first()
+    )
+    assert screening is not None
+    return {
+        "screening": screening.pk,
+        "din": _fresh_din(n),
+        "started_at": now,
+        "ended_at": now,
+        "volume_ml": 500,
+        "bag_lot": "LOT",
+        "outcome": "complete",
+    }
+
+
+_SYSTOLIC_OVERRIDE = {
+    "reason_code": "systolic_blood_pressure_out_of_range",
+    "justification": "walk",
+    "password": PASSWORD,
+}
+COLLECTION_ROUTES: list[Route] = [
+    Route("GET", "/donations/screenings/new/", SCREENERS, "donations:screening_new"),
+    Route(
+        "POST",
+        "/donations/screenings/new/",
+        SCREENERS,
+        "donations:screening_new",
+        {"donor": "D0000001", "site": "main", "procedure": "whole_blood", **_WALK_VITALS_FORM},
+    ),
+    Route(
+        "GET", "/donations/screenings/{eligible_screening}/", COLLECTION_READERS, "donations:screening_detail"
+    ),
+    Route(
+        "POST",
+        "/donations/screenings/{physician_screening}/override/",
+        DIRECTOR,
+        "donations:screening_override",
+        _SYSTOLIC_OVERRIDE,
+    ),
+    Route(
+        "GET", "/donations/screenings/{eligible_screening}/donation/", COLLECTORS, "donations:donation_new"
+    ),
+    Route(
+        "POST",
+        "/donations/screenings/{eligible_screening}/donation/",
+        COLLECTORS,
+        "donations:donation_new",
+        _donation_page_form,
+    ),
+    Route("GET", "/donations/donations/{donation}/", COLLECTION_READERS, "donations:donation_detail"),
+    Route("GET", "/donations/donations/{donation}/reactions/new/", COLLECTORS, "donations:reaction_new"),
+    Route(
+        "POST",
+        "/donations/donations/{donation}/reactions/new/",
+        COLLECTORS,
+        "donations:reaction_new",
+        {"kind": "hematoma", "severity": "mild", "care_given": "walk"},
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/screenings",
+        SCREENERS,
+        "api:POST /api/v1/donations/screenings",
+        {"donor": "D0000001", "site": "main", "procedure": "whole_blood", "vitals": WALK_VITALS},
+    ),
+    Route(
+        "GET",
+        "/api/v1/donations/screenings/{eligible_screening}",
+        COLLECTION_READERS,
+        "api:GET /api/v1/donations/screenings/{screening_id}",
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/screenings/{physician_screening}/override",
+        DIRECTOR,
+        "api:POST /api/v1/donations/screenings/{screening_id}/override",
+        _SYSTOLIC_OVERRIDE,
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/screenings/{physician_screening}/telephone-override",
+        SCREENERS,
+        "api:POST /api/v1/donations/screenings/{screening_id}/telephone-override",
+        {"reason_code": "pulse_out_of_range", "justification": "walk", "director": "medical_director"},
+    ),
+    Route(
+        "GET", "/api/v1/donations/overrides/pending", DIRECTOR, "api:GET /api/v1/donations/overrides/pending"
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/overrides/{pending_override}/sign",
+        DIRECTOR,
+        "api:POST /api/v1/donations/overrides/{override_id}/sign",
+        {"password": PASSWORD},
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/donations",
+        COLLECTORS,
+        "api:POST /api/v1/donations/donations",
+        _donation_api_body,
+    ),
+    Route(
+        "GET",
+        "/api/v1/donations/donations/{donation}",
+        COLLECTION_READERS,
+        "api:GET /api/v1/donations/donations/{donation_id}",
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/donations/{donation}/reactions",
+        COLLECTORS,
+        "api:POST /api/v1/donations/donations/{donation_id}/reactions",
+        {"kind": "hematoma", "severity": "mild", "care_given": "walk"},
+    ),
+    Route("GET", "/api/v1/donations/reactions", REACTION_READERS, "api:GET /api/v1/donations/reactions"),
+]
+DONATION_ROUTES += COLLECTION_ROUTES
+
 ROUTES += DONOR_ROUTES + DONATION_ROUTES
 
 # Open to everyone by design, or Django's own machinery with its own tests.
@@ -495,8 +789,77 @@ def donor_world(db) -> dict[str, Any]:
 
 
 @pytest.fixture
-def walk_world(site, program, hospital, other_hospital, ledger_world, donor_world):
-    return {"site": site.pk, "program": program.pk, "hospital": hospital.pk, **ledger_world, **donor_world}
+def drive_world(company, donor_world) -> dict[str, Any]:
+    """A drive a month ahead on a bus: a slot holding D0000001 (to check in) and D0000002
+    (to cancel), and an empty slot (to book)."""
+    drive = drive_make(bus_make(company), mobile_program_make(company))
+    taken = slot_make(drive, capacity=3)
+    donors = Donor.objects.order_by("donor_number")
+    appointment = drive_services.appointment_book(actor=None, slot=taken, donor=donors[0])
+    cancel = drive_services.appointment_book(actor=None, slot=taken, donor=donors[1])
+    empty = slot_make(drive, starts=time(11, 0), ends=time(11, 30))
+    return {
+        "drive": drive.pk,
+        "slot": empty.pk,
+        "appointment": appointment.pk,
+        "cancel_appointment": cancel.pk,
+    }
+
+
+@pytest.fixture
+def collection_world(site, make_user, donor_world) -> dict[str, int]:
+    """Screenings of the walk's donor: one eligible, one collected (its donation), one with
+    physician-judged findings (systolic, pulse), one with a telephone override to sign."""
+    screener, phlebotomist = make_user(roles.SCREENER), make_user(roles.PHLEBOTOMIST)
+    donor = Donor.objects.get(pk=donor_world["donor"])
+
+    def screen(**vitals: Any) -> Screening:
+        return collection_services.screening_record(
+            actor=screener, donor=donor, site=site, procedure="whole_blood", vitals={**WALK_VITALS, **vitals}
+        )
+
+    eligible, collected = screen(), screen()
+    physician = screen(systolic_mm_hg=185, pulse_bpm=105)
+    phoned = screen(pulse_bpm=106)
+    pending = collection_services.screening_override_by_telephone(
+        actor=screener,
+        screening=phoned,
+        reason_code="pulse_out_of_range",
+        justification="walk",
+        director=make_user(roles.MEDICAL_DIRECTOR),
+    )
+    now = timezone.now()
+    donation = collection_services.donation_record(
+        actor=phlebotomist,
+        screening=collected,
+        din=collection_services.din_generate(actor=None, site=site, year="25").issued,
+        started_at=now,
+        ended_at=now,
+        volume_ml=500,
+        bag_lot="LOT",
+        outcome="complete",
+    )
+    return {
+        "eligible_screening": eligible.pk,
+        "physician_screening": physician.pk,
+        "pending_override": pending.pk,
+        "donation": donation.pk,
+    }
+
+
+@pytest.fixture
+def walk_world(
+    site, program, hospital, other_hospital, ledger_world, donor_world, drive_world, collection_world
+):
+    return {
+        "site": site.pk,
+        "program": program.pk,
+        "hospital": hospital.pk,
+        **ledger_world,
+        **donor_world,
+        **drive_world,
+        **collection_world,
+    }
 
 
 def _client_for(principal: str, client, make_user, other_hospital):

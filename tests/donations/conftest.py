@@ -6,10 +6,12 @@ from datetime import date
 
 import pytest
 
+from hemaops.core import roles
 from hemaops.core.models import Site
 from hemaops.core.services import reference_data_save
 from hemaops.donations.models import DinLabelStock
 from hemaops.donations.services import din_stock_receive
+from hemaops.donors import services as donor_services
 
 
 @pytest.fixture
@@ -39,3 +41,25 @@ def other_site(company) -> Site:
             facility_identification_number="W0002",
         ),
     )
+
+
+# --- screening and donation -------------------------------------------------------------
+
+
+@pytest.fixture
+def donor(db):
+    return donor_services.donor_register(
+        actor=None,
+        details=donor_services.DonorDetails(
+            family_name="Okafor", given_name="Ben", date_of_birth=date(1985, 3, 4), sex="M"
+        ),
+    )
+
+
+@pytest.fixture
+def staff(make_user):
+    return {
+        "screener": make_user(roles.SCREENER),
+        "phlebotomist": make_user(roles.PHLEBOTOMIST),
+        "director": make_user(roles.MEDICAL_DIRECTOR),
+    }

@@ -156,3 +156,14 @@ def din_generate(request: HttpRequest, payload: DinGenerateIn) -> Status:
     require_permission(_actor(request), "donations.generate_din")
     site = selectors.collecting_site_get(payload.site)
     return Status(201, din_out(services.din_generate(actor=_actor(request), site=site, year=payload.year)))
+
+
+# Collections (drives, slots, appointments) keep their operations in their own module.
+from hemaops.donations.drive_api import router as drive_router  # noqa: E402
+
+router.add_router("", drive_router)
+
+# Screening, overrides, donations and reactions keep their operations in their own module.
+from hemaops.donations.collection_api import router as collection_router  # noqa: E402
+
+router.add_router("", collection_router)

@@ -35,3 +35,18 @@ def load(logins: DemoLogins) -> None:
         lot="DEMO-LABELS-001",
         notes="Pre-printed whole blood label sets (demo)",
     )
+
+
+def _load_collections(logins: DemoLogins) -> None:
+    """Drives and appointments (donations.drive_demo), after the DIN label stock above."""
+    from hemaops.donations import drive_demo
+
+    drive_demo.load()
+
+
+_load_din_label_stock = load
+
+
+def load(logins: DemoLogins) -> None:
+    _load_din_label_stock(logins)
+    _load_collections(logins)

@@ -11,19 +11,35 @@ already generated.
 
 from __future__ import annotations
 
+import zoneinfo
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hemaops.core.access import require_permission
 from hemaops.core.audit import audit_record
-from hemaops.core.errors import ConflictError
-from hemaops.core.models import Site, User
+from hemaops.core.business_dates import business_time_resolve
+from hemaops.core.errors import ConflictError, DomainError, PermissionDeniedError
+from hemaops.core.models import Signature, Site, User
+from hemaops.core.signatures import RecordToSign, VerifiedSigner, signature_sign
 from hemaops.donations.errors import DonationsError
 from hemaops.donations.models import DinLabelStock, DinSequence, IssuedDin
+from hemaops.donations.models.collection import (
+    AdverseReaction,
+    Donation,
+    DonorDeferral,
+    Screening,
+    ScreeningOverride,
+)
 from hemaops.donations.models.din_labels import MAX_SEQUENCE
+from hemaops.donors import rules
+from hemaops.donors.models import Donor
+from hemaops.donors.selectors import donor_type_current_by_donor, eligibility_configuration_on
+from hemaops.donors.validation import CaseError, _code, _date, _measurement, _not_after, _number, _vitals
 from hemaops.isbt128.din import Din, Isbt128Error, parse_din
 
 STREAM = "donations"
@@ -297,3 +313,691 @@ def din_generate(*, actor: User | None, site: Site, year: str | int) -> IssuedDi
         data={"old": {}, "new": {"din": issued.din, "flags": issued.flags, "site": site.code}},
     )
     return IssuedDinResult(issued, din)
+
+
+# --- Screening, overrides, donations, adverse reactions (issue 5 items 3 and 5) ------------
+#
+# DESIGN.md invariant 2: a donor who is not eligible for the procedure on that day is not
+# collected. The screening stores the engine's decision with every reason; only reasons the
+# engine marks overridable (``overridable_by``: a physician-judged finding, an establishment
+# policy) can be overridden, by the medical director with a reason and a signature. A
+# donation locks its screening and is refused unless the decision allows collection or each
+# blocking reason is covered by an override; on PostgreSQL a trigger refuses the row too.
+
+OVERRIDE_PERMISSION = "donations.override_eligibility"
+# Outcomes that allow collection as they stand (ELIGIBLE_ALT_PROCEDURE: the female
+# hemoglobin window under the establishment's FDA-accepted procedure).
+_COLLECTABLE = frozenset({rules.Outcome.ELIGIBLE.value, rules.Outcome.ELIGIBLE_ALT_PROCEDURE.value})
+_DEFERRAL_KINDS = {
+    rules.Outcome.INELIGIBLE_TEMPORARY.value: DonorDeferral.Kind.TEMPORARY,
+    rules.Outcome.INELIGIBLE_INDEFINITE.value: DonorDeferral.Kind.INDEFINITE,
+    rules.Outcome.INELIGIBLE_PERMANENT.value: DonorDeferral.Kind.PERMANENT,
+}
+_DONATION_TYPE_OF_DONOR = {"autologous": "autologous", "directed": "directed"}
+
+
+def _case_error(error: CaseError, prefix: str = "") -> DonationsError:
+    field = error.field or ""
+    if prefix and not field.startswith(prefix):
+        field = f"{prefix}{field}"
+    message = error.message
+    if error.field and message.startswith(f"{error.field}:"):
+        message = f"{field}:{message[len(error.field) + 1 :]}"
+    return DonationsError(message, code=error.code, field=field or None)
+
+
+def _procedure(value: str) -> rules.Procedure:
+    try:
+        return rules.Procedure(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in rules.Procedure)
+        raise DonationsError(
+            f"procedure: unknown procedure {value!r} (expected one of: {allowed})",
+            code="unknown_procedure",
+            field="procedure",
+        ) from None
+
+
+def _jurisdiction(site: Site) -> str:
+    region = site.region.strip().upper()
+    if site.country == "US" and len(region) == 2 and region.isalpha():
+        return f"US-{region}"
+    return "other"
+
+
+def _site_day(moment: datetime, site: Site) -> date:
+    return timezone.localtime(moment, zoneinfo.ZoneInfo(site.time_zone)).date()
+
+
+def _parse_vitals(raw: Mapping[str, Any]) -> tuple[rules.Vitals, float | None]:
+    if not isinstance(raw, Mapping):
+        raise DonationsError("vitals: expected an object", code="invalid_type", field="vitals")
+    document = dict(raw)
+    height = document.pop("height_cm", None)
+    try:
+        vitals = _vitals(document)
+        height_cm = _measurement({"height_cm": height}, "height_cm", "vitals")
+    except CaseError as error:
+        raise _case_error(error) from error
+    return vitals, height_cm
+
+
+def _parse_answers(raw: Sequence[Mapping[str, Any]], on: date) -> tuple[rules.Event, ...]:
+    events = []
+    for index, entry in enumerate(raw):
+        prefix = f"answers[{index}]"
+        try:
+            if not isinstance(entry, Mapping):
+                raise CaseError("invalid_type", f"{prefix}: expected an object", prefix)
+            code = _code(rules.EventCode, entry.get("code"), f"{prefix}.code")
+            day = _not_after(_date(entry.get("date"), f"{prefix}.date"), on, f"{prefix}.date")
+            hours = entry.get("hours")
+            if code is rules.EventCode.INCARCERATION_RELEASED:
+                hours = _number(hours, f"{prefix}.hours")
+            elif hours is not None:
+                raise CaseError("invalid_value", f"{prefix}.hours: only for incarceration_released", prefix)
+        except CaseError as error:
+            raise _case_error(error) from error
+        events.append(rules.Event(code=code, date=day, hours=hours))
+    return tuple(events)
+
+
+def _donor_history(donor: Donor) -> tuple[rules.PriorDonation, ...]:
+    """Earlier donations of the donor and of the duplicates merged into it."""
+    donor_ids = [donor.pk, *Donor.objects.filter(merged_into=donor).values_list("pk", flat=True)]
+    return tuple(
+        rules.PriorDonation(
+            date=_site_day(donation.started_at, donation.site), procedure=rules.Procedure(donation.procedure)
+        )
+        for donation in Donation.objects.filter(donor_id__in=donor_ids).select_related("site")
+    )
+
+
+def _recorded_deferrals(donor: Donor) -> tuple[rules.RecordedDeferral, ...]:
+    return tuple(
+        rules.RecordedDeferral(kind=rules.DeferralKind(row.kind), code=row.code, until=row.until)
+        for row in DonorDeferral.objects.filter(donor=donor).order_by("pk")
+    )
+
+
+@dataclass(frozen=True)
+class ScreeningCase:
+    case: rules.Case
+    decision: rules.Decision
+    answers: list[dict[str, Any]]
+    vitals: dict[str, Any]
+
+
+def screening_evaluate(
+    *,
+    donor: Donor,
+    site: Site,
+    on: date,
+    procedure: str,
+    vitals: Mapping[str, Any],
+    answers: Sequence[Mapping[str, Any]] = (),
+    donation_type: str | None = None,
+) -> ScreeningCase:
+    """Assemble the engine's case from the donor, its history, its deferrals and the day's
+    answers and vitals, and evaluate it with the configuration in force that day. Saves
+    nothing: the screening page's live decision uses it as it is."""
+    chosen = _procedure(procedure)
+    if donation_type is None:
+        period = donor_type_current_by_donor([donor.pk]).get(donor.pk)
+        donation_type = _DONATION_TYPE_OF_DONOR.get(period.donor_type if period else "", "allogeneic")
+    try:
+        kind = _code(rules.DonationType, donation_type, "donation_type")
+    except CaseError as error:
+        raise _case_error(error) from error
+    parsed_vitals, height_cm = _parse_vitals(vitals)
+    events = _parse_answers(answers, on)
+    case = rules.Case(
+        on=on,
+        procedure=chosen,
+        donor=rules.Donor(sex=rules.Sex(donor.sex), birth_date=donor.date_of_birth, height_cm=height_cm),
+        vitals=parsed_vitals,
+        donation_type=kind,
+        jurisdiction=_jurisdiction(site),
+        history=_donor_history(donor),
+        events=events,
+        deferrals=_recorded_deferrals(donor),
+    )
+    decision = rules.evaluate(case, eligibility_configuration_on(on))
+    return ScreeningCase(
+        case,
+        decision,
+        [
+            {"code": event.code.value, "date": event.date.isoformat(), "hours": event.hours}
+            for event in events
+        ],
+        {key: value for key, value in vitals.items() if value is not None},
+    )
+
+
+def reason_to_json(reason: rules.Reason) -> dict[str, Any]:
+    return {
+        "outcome": reason.outcome.value,
+        "code": reason.code,
+        "message": reason.message,
+        "source": reason.source,
+        "overridable_by": reason.overridable_by,
+        "ends_on": None if reason.ends_on is None else reason.ends_on.isoformat(),
+    }
+
+
+def blocking_reasons(screening: Screening) -> list[dict[str, Any]]:
+    """The reasons of the stored decision that stand in the way of collection."""
+    return [reason for reason in screening.reasons if reason["outcome"] not in _COLLECTABLE]
+
+
+def _collection_allowed(screening: Screening, overridden: set[str]) -> bool:
+    return all(reason["code"] in overridden for reason in blocking_reasons(screening))
+
+
+def _record_deferral(
+    *, actor: User | None, screening: Screening, decision: rules.Decision
+) -> DonorDeferral | None:
+    """The deferral a deferring decision puts on the donor's record: from its reasons of the
+    decision's severity that nobody may override and that are not already on record. A
+    finding of the day without a fixed end (a fever) is re-assessed at the next visit."""
+    kind = _DEFERRAL_KINDS.get(decision.outcome.value)
+    if kind is None:
+        return None
+    reasons = [
+        reason
+        for reason in decision.reasons
+        if reason.outcome is decision.outcome
+        and reason.overridable_by is None
+        and not reason.code.startswith("recorded_")
+    ]
+    if not reasons:
+        return None
+    until = None
+    if kind == DonorDeferral.Kind.TEMPORARY:
+        ends = [reason.ends_on for reason in reasons]
+        if any(end is None for end in ends):
+            return None
+        until = max(end for end in ends if end is not None)
+    deferral = DonorDeferral(
+        donor=screening.donor,
+        screening=screening,
+        kind=kind,
+        code=",".join(reason.code for reason in reasons)[:200],
+        reason="; ".join(reason.message for reason in reasons),
+        starts_on=screening.screened_on,
+        until=until,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    deferral.save()
+    audit_record(
+        stream=STREAM,
+        action="donations.deferral.recorded",
+        actor=actor,
+        target=deferral,
+        data={
+            "old": {},
+            "new": {
+                "donor": screening.donor.donor_number,
+                "kind": kind,
+                "code": deferral.code,
+                "until": until,
+            },
+        },
+        occurred_at=screening.screened_at,
+    )
+    return deferral
+
+
+@transaction.atomic
+def screening_record(
+    *,
+    actor: User | None,
+    donor: Donor,
+    site: Site,
+    procedure: str,
+    vitals: Mapping[str, Any],
+    answers: Sequence[Mapping[str, Any]] = (),
+    donation_type: str | None = None,
+    occurred_at: datetime | None = None,
+) -> Screening:
+    """Record a donor's screening with the eligibility decision of that day; a deferring
+    decision puts its deferral on the donor's record."""
+    require_permission(actor, "donations.add_screening")
+    try:
+        resolved = business_time_resolve(actor=actor, occurred_at=occurred_at)
+    except DomainError as error:
+        error.field = "screened_at"
+        raise
+    if donor.merged_into_id is not None:
+        raise DonationsError(
+            f"donor: {donor.donor_number} was merged into another record; screen the survivor",
+            code="donor_merged",
+            field="donor",
+        )
+    Donor.objects.select_for_update().filter(pk=donor.pk).first()  # one screening of a donor at a time
+    on = _site_day(resolved.occurred_at, site)
+    evaluated = screening_evaluate(
+        donor=donor,
+        site=site,
+        on=on,
+        procedure=procedure,
+        vitals=vitals,
+        answers=answers,
+        donation_type=donation_type,
+    )
+    decision = evaluated.decision
+    screening = Screening(
+        donor=donor,
+        site=site,
+        screened_at=resolved.occurred_at,
+        screened_on=on,
+        procedure=evaluated.case.procedure.value,
+        donation_type=evaluated.case.donation_type.value,
+        jurisdiction=evaluated.case.jurisdiction,
+        answers=evaluated.answers,
+        vitals=evaluated.vitals,
+        outcome=decision.outcome.value,
+        eligible_on=decision.eligible_on,
+        reasons=[reason_to_json(reason) for reason in decision.reasons],
+        screened_by=actor,
+        recorded_at=timezone.now(),
+    )
+    screening.collection_allowed = _collection_allowed(screening, set())
+    screening.save()
+    audit_record(
+        stream=STREAM,
+        action="donations.screening.recorded",
+        actor=actor,
+        target=screening,
+        data={
+            "old": {},
+            "new": {
+                "donor": donor.donor_number,
+                "site": site.code,
+                "procedure": screening.procedure,
+                "outcome": screening.outcome,
+                "eligible_on": screening.eligible_on,
+                "reasons": [reason["code"] for reason in screening.reasons],
+                **resolved.audit_data(),
+            },
+        },
+        occurred_at=resolved.occurred_at,
+    )
+    _record_deferral(actor=actor, screening=screening, decision=decision)
+    return screening
+
+
+def _lock_screening(screening: Screening) -> Screening:
+    return Screening.objects.select_for_update().select_related("donor", "site").get(pk=screening.pk)
+
+
+def _overridable_reason(screening: Screening, reason_code: str) -> dict[str, Any]:
+    for reason in blocking_reasons(screening):
+        if reason["code"] == reason_code:
+            if reason["overridable_by"] is None:
+                raise DonationsError(
+                    f"reason_code: {reason_code} is not overridable — a regulatory minimum, an "
+                    "infectious-disease deferral or an incomplete assessment is never overridden",
+                    code="not_overridable",
+                    field="reason_code",
+                )
+            return reason
+    raise DonationsError(
+        f"reason_code: the decision has no blocking reason {reason_code!r}",
+        code="unknown_reason",
+        field="reason_code",
+    )
+
+
+def _override_content(
+    screening: Screening, reason: dict[str, Any], justification: str, director: User
+) -> dict[str, Any]:
+    """What the director's signature binds: the screening, its decision and the reason overridden."""
+    return {
+        "screening": screening.pk,
+        "donor": screening.donor.donor_number,
+        "screened_on": screening.screened_on.isoformat(),
+        "procedure": screening.procedure,
+        "outcome": screening.outcome,
+        "reason": reason,
+        "justification": justification,
+        "director": director.pk,
+    }
+
+
+def _override_check(
+    *, screening: Screening, reason_code: str, justification: str, director: User
+) -> dict[str, Any]:
+    if not justification.strip():
+        raise DonationsError(
+            "justification: give the reason for the override", code="required", field="justification"
+        )
+    if not director.is_active or not director.has_perm(OVERRIDE_PERMISSION):
+        raise DonationsError(
+            "director: only the medical director may override an eligibility finding",
+            code="not_medical_director",
+            field="director",
+        )
+    if Donation.objects.filter(screening=screening).exists():
+        raise ConflictError(
+            "screening: the donation was already collected", code="already_collected", field="screening"
+        )
+    reason = _overridable_reason(screening, reason_code)
+    if screening.overrides.filter(reason_code=reason_code).exists():
+        raise ConflictError(
+            f"reason_code: {reason_code} is already overridden",
+            code="already_overridden",
+            field="reason_code",
+        )
+    return reason
+
+
+def _override_sign(
+    signer: VerifiedSigner, screening: Screening, override: ScreeningOverride, reason: dict[str, Any]
+) -> Signature:
+    content = _override_content(screening, reason, override.justification, override.director)
+    return signature_sign(
+        signer=signer,
+        meaning=Signature.Meaning.OVERRIDDEN,
+        records=[RecordToSign.of(screening, content)],
+        reason=f"{override.reason_code}: {override.justification}",
+        stream=STREAM,
+    )
+
+
+def _override_apply(screening: Screening) -> None:
+    overridden = set(screening.overrides.values_list("reason_code", flat=True))
+    allowed = _collection_allowed(screening, overridden)
+    if allowed != screening.collection_allowed:
+        screening.collection_allowed = allowed
+        screening.save(update_fields=["collection_allowed"])
+
+
+def _override_audit(actor: User | None, override: ScreeningOverride, action: str) -> None:
+    audit_record(
+        stream=STREAM,
+        action=action,
+        actor=actor,
+        target=override,
+        data={
+            "old": {},
+            "new": {
+                "screening": override.screening_id,
+                "reason_code": override.reason_code,
+                "director": override.director.get_username(),
+                "by_telephone": override.by_telephone,
+                "signed": override.signature_id is not None,
+            },
+        },
+        reason=override.justification,
+    )
+
+
+@transaction.atomic
+def screening_override(
+    *, actor: User, signer: VerifiedSigner, screening: Screening, reason_code: str, justification: str
+) -> ScreeningOverride:
+    """The medical director overrides one overridable reason and signs it ("overridden").
+    ``signer`` comes from ``signer_verify``, called before this transaction."""
+    require_permission(actor, OVERRIDE_PERMISSION)
+    if signer.user.pk != actor.pk:
+        raise PermissionDeniedError("The signer must be the director overriding.", code="signer_mismatch")
+    screening = _lock_screening(screening)
+    reason = _override_check(
+        screening=screening, reason_code=reason_code, justification=justification, director=actor
+    )
+    override = ScreeningOverride(
+        screening=screening,
+        reason_code=reason_code,
+        justification=justification.strip(),
+        director=actor,
+        by_telephone=False,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    override.signature = _override_sign(signer, screening, override, reason)
+    override.save()
+    _override_audit(actor, override, "donations.override.signed")
+    _override_apply(screening)
+    return override
+
+
+@transaction.atomic
+def screening_override_by_telephone(
+    *, actor: User | None, screening: Screening, reason_code: str, justification: str, director: User
+) -> ScreeningOverride:
+    """The screener records the medical director's approval given by telephone; collection
+    may go ahead, and the override waits on the director's list until signed."""
+    require_permission(actor, "donations.add_screening")
+    screening = _lock_screening(screening)
+    _override_check(
+        screening=screening, reason_code=reason_code, justification=justification, director=director
+    )
+    override = ScreeningOverride(
+        screening=screening,
+        reason_code=reason_code,
+        justification=justification.strip(),
+        director=director,
+        by_telephone=True,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    override.save()
+    _override_audit(actor, override, "donations.override.approved_by_telephone")
+    _override_apply(screening)
+    return override
+
+
+@transaction.atomic
+def screening_override_sign(
+    *, actor: User, signer: VerifiedSigner, override: ScreeningOverride
+) -> ScreeningOverride:
+    """The director signs an override approved by telephone."""
+    require_permission(actor, OVERRIDE_PERMISSION)
+    if signer.user.pk != actor.pk or override.director_id != actor.pk:
+        raise PermissionDeniedError(
+            "Only the director who approved the override by telephone signs it.",
+            code="not_the_approving_director",
+        )
+    screening = _lock_screening(override.screening)
+    override = ScreeningOverride.objects.select_for_update().select_related("director").get(pk=override.pk)
+    if override.signature_id is not None:
+        raise ConflictError("override: already signed", code="already_signed", field="override")
+    reason: dict[str, Any] = next((r for r in screening.reasons if r["code"] == override.reason_code), {})
+    override.signature = _override_sign(signer, screening, override, reason)
+    override.save(update_fields=["signature"])
+    _override_audit(actor, override, "donations.override.signed")
+    return override
+
+
+def _not_in_future(moment: datetime, field: str, actor: User | None) -> datetime:
+    try:
+        return business_time_resolve(actor=actor, occurred_at=moment).occurred_at
+    except DomainError as error:
+        error.field = field
+        if error.message.startswith("occurred_at"):
+            error.message = f"{field}{error.message[len('occurred_at') :]}"
+        raise
+
+
+def _refuse_unless_allowed(screening: Screening) -> set[str]:
+    """Invariant 2: the reason codes overridden; refused unless the decision allows collection
+    or every blocking reason is overridden."""
+    overridden = set(screening.overrides.values_list("reason_code", flat=True))
+    if not (screening.collection_allowed and _collection_allowed(screening, overridden)):
+        uncovered = [r["code"] for r in blocking_reasons(screening) if r["code"] not in overridden]
+        raise DonationsError(
+            f"screening: the donor is not eligible for {screening.get_procedure_display()} on "
+            f"{screening.screened_on.isoformat()} ({screening.get_outcome_display()}: "
+            f"{', '.join(uncovered)}); collection is refused",
+            code="donor_not_eligible",
+            field="screening",
+        )
+    return overridden
+
+
+@transaction.atomic
+def donation_record(
+    *,
+    actor: User,
+    screening: Screening,
+    din: IssuedDin,
+    started_at: datetime,
+    ended_at: datetime,
+    volume_ml: int,
+    bag_lot: str,
+    outcome: str,
+    procedure: str | None = None,
+) -> Donation:
+    """Record the collection of a screened donor under ``din``. Refused unless the
+    screening's decision allows collection of that procedure that day, or every blocking
+    reason is covered by an override (DESIGN.md invariant 2)."""
+    require_permission(actor, "donations.add_donation")
+    screening = _lock_screening(screening)
+    chosen = _procedure(procedure or screening.procedure).value
+    started_at = _not_in_future(started_at, "started_at", actor)
+    ended_at = _not_in_future(ended_at, "ended_at", actor)
+    if ended_at < started_at:
+        raise DonationsError(
+            "ended_at: the donation ends before it starts", code="invalid_range", field="ended_at"
+        )
+    if chosen != screening.procedure:
+        raise DonationsError(
+            f"procedure: the donor was screened for {screening.get_procedure_display()}, not {chosen}",
+            code="procedure_not_screened",
+            field="procedure",
+        )
+    if _site_day(started_at, screening.site) != screening.screened_on:
+        raise DonationsError(
+            f"started_at: the screening judged {screening.screened_on.isoformat()}; "
+            "screen the donor again today",
+            code="screening_not_of_that_day",
+            field="started_at",
+        )
+    overridden = _refuse_unless_allowed(screening)
+    if Donation.objects.filter(screening=screening).exists():
+        raise ConflictError(
+            "screening: this screening already has its donation", code="already_collected", field="screening"
+        )
+    if din.site_id != screening.site_id:
+        raise DonationsError("din: the DIN was issued at another site", code="din_other_site", field="din")
+    if not 0 < volume_ml <= 1000:
+        raise DonationsError(
+            f"volume_ml: {volume_ml} mL is not a possible collection volume (1–1000 mL)",
+            code="impossible_value",
+            field="volume_ml",
+        )
+    if outcome not in Donation.Outcome.values:
+        raise DonationsError(
+            f"outcome: unknown outcome {outcome!r} (expected one of: {', '.join(Donation.Outcome.values)})",
+            code="unknown_code",
+            field="outcome",
+        )
+    if not bag_lot.strip():
+        raise DonationsError("bag_lot: required", code="required", field="bag_lot")
+    donation = Donation(
+        screening=screening,
+        donor=screening.donor,
+        site=screening.site,
+        din=din,
+        procedure=chosen,
+        started_at=started_at,
+        ended_at=ended_at,
+        volume_ml=volume_ml,
+        bag_lot=bag_lot.strip(),
+        phlebotomist=actor,
+        outcome=outcome,
+        recorded_at=timezone.now(),
+    )
+    try:
+        with transaction.atomic():
+            donation.save()
+    except IntegrityError as error:
+        raise ConflictError(
+            f"din: DIN {din.din} already identifies a donation; a DIN is never used twice",
+            code="din_used",
+            field="din",
+        ) from error
+    audit_record(
+        stream=STREAM,
+        action="donations.donation.recorded",
+        actor=actor,
+        target=donation,
+        data={
+            "old": {},
+            "new": {
+                "donor": screening.donor.donor_number,
+                "din": din.din,
+                "procedure": chosen,
+                "volume_ml": volume_ml,
+                "outcome": outcome,
+                "overrides": sorted(overridden),
+            },
+        },
+        occurred_at=started_at,
+    )
+    return donation
+
+
+@transaction.atomic
+def adverse_reaction_record(
+    *,
+    actor: User | None,
+    donation: Donation,
+    kind: str,
+    severity: str,
+    care_given: str,
+    occurred_at: datetime | None = None,
+    reportable: bool = False,
+) -> AdverseReaction:
+    """Record a donor's adverse reaction; a severe one is always flagged for the quality officer."""
+    require_permission(actor, "donations.add_adversereaction")
+    moment = _not_in_future(occurred_at, "occurred_at", actor) if occurred_at else timezone.now()
+    if kind not in AdverseReaction.Kind.values:
+        raise DonationsError(f"kind: unknown reaction kind {kind!r}", code="unknown_code", field="kind")
+    if severity not in AdverseReaction.Severity.values:
+        raise DonationsError(
+            f"severity: unknown severity {severity!r}", code="unknown_code", field="severity"
+        )
+    if not care_given.strip():
+        raise DonationsError("care_given: describe the care given", code="required", field="care_given")
+    reaction = AdverseReaction(
+        donation=donation,
+        kind=kind,
+        severity=severity,
+        care_given=care_given.strip(),
+        occurred_at=moment,
+        reportable=reportable or severity == AdverseReaction.Severity.SEVERE,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    reaction.save()
+    audit_record(
+        stream=STREAM,
+        action="donations.reaction.recorded",
+        actor=actor,
+        target=reaction,
+        data={
+            "old": {},
+            "new": {
+                "din": donation.din.din,
+                "kind": kind,
+                "severity": severity,
+                "reportable": reaction.reportable,
+            },
+        },
+        occurred_at=moment,
+    )
+    return reaction
+
+
+@transaction.atomic
+def donation_record_scanned(*, actor: User, screening: Screening, raw_din: str, **details: Any) -> Donation:
+    """Claim the DIN scanned at the chair and record the donation under it, as one act: a
+    refused collection leaves the label set unclaimed."""
+    require_permission(actor, "donations.add_donation")
+    screening = _lock_screening(screening)
+    _refuse_unless_allowed(screening)  # before the DIN is claimed; checked again under the lock
+    issued = din_claim_scanned(actor=actor, site=screening.site, raw=raw_din).issued
+    return donation_record(actor=actor, screening=screening, din=issued, **details)
