@@ -10,20 +10,20 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from hemaops.core.errors import DomainError
+from hemaops.core.pages import field_message, form_error, page_actor, permission_page
 from hemaops.core.signatures import INTERACTIVE, signer_verify
 from hemaops.donations import selectors, services
 from hemaops.donations.access import access_donation_by_id, access_screening_by_id
 from hemaops.donations.collection_forms import DonationForm, OverrideForm, ReactionForm, ScreeningForm
 from hemaops.donations.models import Screening
-from hemaops.donations.views import _actor, _form_error, _message, din_page
 from hemaops.donors.access import access_donor_by_number
 
 
-@din_page("donations.add_screening")
+@permission_page("donations.add_screening")
 def screening_new(request: HttpRequest) -> HttpResponse:
     form = ScreeningForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        actor = _actor(request)
+        actor = page_actor(request)
         try:
             screening = services.screening_record(
                 actor=actor,
@@ -37,7 +37,7 @@ def screening_new(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             field = (error.field or "").removeprefix("vitals.")
             if field in form.fields:
-                form.add_error(field, _message(error))
+                form.add_error(field, field_message(error))
             else:
                 form.add_error(None, error.message)
         else:
@@ -58,23 +58,23 @@ def _detail(
                 {**reason, "override": overrides.get(reason["code"])} for reason in screening.reasons
             ],
             "come_back": selectors.screening_come_back(screening),
-            "can_override": _actor(request).has_perm(services.OVERRIDE_PERMISSION),
-            "can_collect": _actor(request).has_perm("donations.add_donation"),
+            "can_override": page_actor(request).has_perm(services.OVERRIDE_PERMISSION),
+            "can_collect": page_actor(request).has_perm("donations.add_donation"),
             "override_form": override_form,
             "donation": getattr(screening, "donation", None),
         },
     )
 
 
-@din_page("donations.view_screening")
+@permission_page("donations.view_screening")
 def screening_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, access_screening_by_id(_actor(request), pk))
+    return _detail(request, access_screening_by_id(page_actor(request), pk))
 
 
 @require_POST
-@din_page(services.OVERRIDE_PERMISSION)
+@permission_page(services.OVERRIDE_PERMISSION)
 def screening_override(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     screening = access_screening_by_id(actor, pk)
     form = OverrideForm(request.POST)
     if form.is_valid():
@@ -94,16 +94,16 @@ def screening_override(request: HttpRequest, pk: int) -> HttpResponse:
                 justification=form.cleaned_data["justification"],
             )
         except DomainError as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             messages.success(request, "Override signed.")
             return redirect("donations:screening_detail", pk=pk)
     return _detail(request, access_screening_by_id(actor, pk), form)
 
 
-@din_page("donations.add_donation")
+@permission_page("donations.add_donation")
 def donation_new(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     screening = access_screening_by_id(actor, pk)
     now = timezone.localtime().replace(second=0, microsecond=0, tzinfo=None)
     form = DonationForm(
@@ -123,29 +123,29 @@ def donation_new(request: HttpRequest, pk: int) -> HttpResponse:
                 outcome=data["outcome"],
             )
         except DomainError as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             messages.success(request, f"Donation {donation.din.din} recorded.")
             return redirect("donations:donation_detail", pk=donation.pk)
     return render(request, "donations/donation_new.html", {"form": form, "screening": screening})
 
 
-@din_page("donations.view_donation")
+@permission_page("donations.view_donation")
 def donation_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    donation = access_donation_by_id(_actor(request), pk)
+    donation = access_donation_by_id(page_actor(request), pk)
     return render(request, "donations/donation_detail.html", {"donation": donation})
 
 
-@din_page("donations.add_adversereaction")
+@permission_page("donations.add_adversereaction")
 def reaction_new(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     donation = access_donation_by_id(actor, pk)
     form = ReactionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.adverse_reaction_record(actor=actor, donation=donation, **form.cleaned_data)
         except DomainError as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             messages.success(request, "Reaction recorded.")
             return redirect("donations:donation_detail", pk=pk)

@@ -11,11 +11,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from hemaops.core.errors import DomainError, NotFoundError
+from hemaops.core.pages import field_message, form_error, page_actor, permission_page
 from hemaops.donations import drive_selectors as selectors
 from hemaops.donations import drive_services as services
 from hemaops.donations.drive_forms import DonorNumberForm, DriveForm, SlotForm, StatusForm
 from hemaops.donations.drive_rules import DRIVE_TRANSITIONS, DriveStatus
-from hemaops.donations.views import _actor, _form_error, _message, din_page
 from hemaops.donors.access import access_donor_by_number
 from hemaops.donors.models import Donor
 
@@ -26,17 +26,17 @@ def _board(drive_id: int) -> HttpResponse:
 
 def _refused(request: HttpRequest, error: DomainError) -> None:
     field = f"{error.field.replace('_', ' ').capitalize()}: " if error.field else ""
-    messages.error(request, f"{field}{_message(error)}")
+    messages.error(request, f"{field}{field_message(error)}")
 
 
 def _donor(request: HttpRequest, form: DonorNumberForm) -> Donor:
     try:
-        return access_donor_by_number(_actor(request), form.cleaned_data["donor"])
+        return access_donor_by_number(page_actor(request), form.cleaned_data["donor"])
     except NotFoundError:
         raise DomainError("donor: no such donor number", code="unknown_donor", field="donor") from None
 
 
-@din_page("donations.view_drives")
+@permission_page("donations.view_drives")
 def drive_calendar(request: HttpRequest) -> HttpResponse:
     try:
         year, month = selectors.month_parse(request.GET.get("month"))
@@ -57,14 +57,14 @@ def drive_calendar(request: HttpRequest) -> HttpResponse:
     )
 
 
-@din_page("donations.plan_drive")
+@permission_page("donations.plan_drive")
 def drive_create(request: HttpRequest) -> HttpResponse:
     form = DriveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             drive = services.drive_create(
-                actor=_actor(request),
+                actor=page_actor(request),
                 host_organization=data["host_organization"],
                 site=data["site"],
                 place=data["place"],
@@ -77,16 +77,16 @@ def drive_create(request: HttpRequest) -> HttpResponse:
                 notes=data["notes"],
             )
         except DomainError as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             messages.success(request, f"Drive {drive} planned.")
             return _board(drive.pk)
     return render(request, "donations/drive_form.html", {"form": form})
 
 
-@din_page("donations.view_drives")
+@permission_page("donations.view_drives")
 def drive_detail(request: HttpRequest, drive_id: int) -> HttpResponse:
-    drive = selectors.access_drive_by_id(_actor(request), drive_id)
+    drive = selectors.access_drive_by_id(page_actor(request), drive_id)
     return render(
         request,
         "donations/drive_detail.html",
@@ -103,14 +103,14 @@ def drive_detail(request: HttpRequest, drive_id: int) -> HttpResponse:
 
 
 @require_POST
-@din_page("donations.plan_drive")
+@permission_page("donations.plan_drive")
 def drive_status_change(request: HttpRequest, drive_id: int) -> HttpResponse:
-    drive = selectors.access_drive_by_id(_actor(request), drive_id)
+    drive = selectors.access_drive_by_id(page_actor(request), drive_id)
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
             services.drive_status_change(
-                actor=_actor(request),
+                actor=page_actor(request),
                 drive=drive,
                 status=form.cleaned_data["status"],
                 reason=form.cleaned_data["reason"],
@@ -125,14 +125,14 @@ def drive_status_change(request: HttpRequest, drive_id: int) -> HttpResponse:
 
 
 @require_POST
-@din_page("donations.plan_drive")
+@permission_page("donations.plan_drive")
 def slot_create(request: HttpRequest, drive_id: int) -> HttpResponse:
-    drive = selectors.access_drive_by_id(_actor(request), drive_id)
+    drive = selectors.access_drive_by_id(page_actor(request), drive_id)
     form = SlotForm(request.POST)
     if form.is_valid():
         try:
             services.slot_create(
-                actor=_actor(request),
+                actor=page_actor(request),
                 site=drive.site,
                 day=drive.date,
                 starts=form.cleaned_data["starts"],
@@ -150,14 +150,14 @@ def slot_create(request: HttpRequest, drive_id: int) -> HttpResponse:
 
 
 @require_POST
-@din_page("donations.book_appointment")
+@permission_page("donations.book_appointment")
 def appointment_book(request: HttpRequest, slot_id: int) -> HttpResponse:
-    slot = selectors.access_slot_by_id(_actor(request), slot_id)
+    slot = selectors.access_slot_by_id(page_actor(request), slot_id)
     form = DonorNumberForm(request.POST)
     if form.is_valid():
         try:
             appointment = services.appointment_book(
-                actor=_actor(request), slot=slot, donor=_donor(request, form)
+                actor=page_actor(request), slot=slot, donor=_donor(request, form)
             )
         except DomainError as error:
             _refused(request, error)
@@ -169,12 +169,12 @@ def appointment_book(request: HttpRequest, slot_id: int) -> HttpResponse:
 
 
 @require_POST
-@din_page("donations.book_appointment")
+@permission_page("donations.book_appointment")
 def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    appointment = selectors.access_appointment_by_id(_actor(request), appointment_id)
+    appointment = selectors.access_appointment_by_id(page_actor(request), appointment_id)
     try:
         services.appointment_cancel(
-            actor=_actor(request), appointment=appointment, reason=request.POST.get("reason", "")
+            actor=page_actor(request), appointment=appointment, reason=request.POST.get("reason", "")
         )
     except DomainError as error:
         _refused(request, error)
@@ -184,11 +184,11 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
 
 
 @require_POST
-@din_page("donations.check_in_donor")
+@permission_page("donations.check_in_donor")
 def appointment_check_in(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    appointment = selectors.access_appointment_by_id(_actor(request), appointment_id)
+    appointment = selectors.access_appointment_by_id(page_actor(request), appointment_id)
     try:
-        services.appointment_check_in(actor=_actor(request), appointment=appointment)
+        services.appointment_check_in(actor=page_actor(request), appointment=appointment)
     except DomainError as error:
         _refused(request, error)
     else:
@@ -197,14 +197,14 @@ def appointment_check_in(request: HttpRequest, appointment_id: int) -> HttpRespo
 
 
 @require_POST
-@din_page("donations.check_in_donor")
+@permission_page("donations.check_in_donor")
 def appointment_walk_in(request: HttpRequest, drive_id: int) -> HttpResponse:
-    drive = selectors.access_drive_by_id(_actor(request), drive_id)
+    drive = selectors.access_drive_by_id(page_actor(request), drive_id)
     form = DonorNumberForm(request.POST)
     if form.is_valid():
         try:
             appointment = services.appointment_walk_in(
-                actor=_actor(request), donor=_donor(request, form), drive=drive
+                actor=page_actor(request), donor=_donor(request, form), drive=drive
             )
         except DomainError as error:
             _refused(request, error)

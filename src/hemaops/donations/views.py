@@ -6,64 +6,20 @@ Views are not atomic: each write is one service call, its own transaction.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from hemaops.core.access import require_permission
 from hemaops.core.errors import DomainError
-from hemaops.core.models import User
+from hemaops.core.pages import field_message, form_error, page_actor, permission_page
 from hemaops.donations import selectors, services
 from hemaops.donations.forms import DinGenerateForm, DinScanForm, DinStockForm
 
-PageView = Callable[..., HttpResponse]
 
-
-def din_page(permission: str) -> Callable[[PageView], PageView]:
-    """Sign-in, then ``permission`` (403 otherwise)."""
-
-    def decorate(view: PageView) -> PageView:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            require_permission(_actor(request), permission)
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapper)
-
-    return decorate
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _message(error: DomainError) -> str:
-    """The service's message without its leading ``field:``."""
-    text = error.message
-    if error.field and text.startswith(f"{error.field}:"):
-        text = text[len(error.field) + 1 :].strip()
-    return text[:1].upper() + text[1:]
-
-
-def _form_error(form: Form, error: DomainError, fields: dict[str, str] | None = None) -> None:
-    """Put a service's refusal on the form field it names, else at the top of the form."""
-    field = (fields or {}).get(error.field or "", error.field)
-    if field in form.fields:
-        form.add_error(field, _message(error))
-    else:
-        form.add_error(None, _message(error))
-
-
-@din_page("donations.view_din_label_stock")
+@permission_page("donations.view_din_label_stock")
 def din_stock_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -72,14 +28,14 @@ def din_stock_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@din_page("donations.receive_din_label_stock")
+@permission_page("donations.receive_din_label_stock")
 def din_stock_receive(request: HttpRequest) -> HttpResponse:
     form = DinStockForm(request.POST or None, initial={"received_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             stock = services.din_stock_receive(
-                actor=_actor(request),
+                actor=page_actor(request),
                 site=data["site"],
                 year=data["year"],
                 first_sequence=data["first_sequence"],
@@ -89,7 +45,7 @@ def din_stock_receive(request: HttpRequest) -> HttpResponse:
                 notes=data["notes"],
             )
         except DomainError as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             messages.success(request, f"Label stock {stock} received.")
             return redirect("donations:din_stock_list")
@@ -99,7 +55,7 @@ def din_stock_receive(request: HttpRequest) -> HttpResponse:
 def _scan_page(
     request: HttpRequest, scan_form: DinScanForm, generate_form: DinGenerateForm | None = None
 ) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     result = None
     if request.GET.get("issued", "").isdigit():
         issued = selectors.issued_din_get(int(request.GET["issued"]))
@@ -119,17 +75,17 @@ def _show_issued(pk: int) -> HttpResponse:
     return redirect(f"{reverse('donations:din_scan')}?issued={pk}")
 
 
-@din_page("donations.claim_din")
+@permission_page("donations.claim_din")
 def din_scan(request: HttpRequest) -> HttpResponse:
     form = DinScanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             result = services.din_claim_scanned(
-                actor=_actor(request), site=form.cleaned_data["site"], raw=form.cleaned_data["din"]
+                actor=page_actor(request), site=form.cleaned_data["site"], raw=form.cleaned_data["din"]
             )
         except DomainError as error:
             # Every refusal names why; the DIN parts the library read are not claimed.
-            form.add_error("din", _message(error))
+            form.add_error("din", field_message(error))
         else:
             messages.success(request, f"DIN {result.din.eye_readable} claimed.")
             return _show_issued(result.issued.pk)
@@ -137,16 +93,16 @@ def din_scan(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@din_page("donations.generate_din")
+@permission_page("donations.generate_din")
 def din_generate(request: HttpRequest) -> HttpResponse:
     form = DinGenerateForm(request.POST, prefix="generate")
     if form.is_valid():
         try:
             result = services.din_generate(
-                actor=_actor(request), site=form.cleaned_data["site"], year=form.cleaned_data["year"]
+                actor=page_actor(request), site=form.cleaned_data["site"], year=form.cleaned_data["year"]
             )
         except DomainError as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             messages.success(request, f"DIN {result.din.eye_readable} generated.")
             return _show_issued(result.issued.pk)

@@ -6,22 +6,17 @@ Each donor is loaded through ``access_donor_by_id``; each write is one service c
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from hemaops.core.access import require_permission
 from hemaops.core.errors import DomainError, NotFoundError
-from hemaops.core.models import User
+from hemaops.core.pages import field_message, form_error, page_actor, permission_page
 from hemaops.donors import selectors, services
 from hemaops.donors.access import access_donor_by_id, access_donor_by_number, access_donor_consent_by_id
 from hemaops.donors.forms import (
@@ -37,43 +32,10 @@ from hemaops.donors.models import Donor
 from hemaops.donors.services import DonorDetails, DuplicateDonorError
 
 PAGE_SIZE = 25
-DonorView = Callable[..., HttpResponse]
-
-
-def donor_page(permission: str) -> Callable[[DonorView], DonorView]:
-    """Sign-in, then ``permission`` (403 otherwise)."""
-
-    def decorate(view: DonorView) -> DonorView:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            require_permission(_actor(request), permission)
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapper)
-
-    return decorate
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _message(error: DomainError) -> str:
-    text = error.message
-    if error.field and text.startswith(f"{error.field}:"):
-        text = text[len(error.field) + 1 :].strip()
-    return text[:1].upper() + text[1:]
-
-
-def _form_error(form: Form, error: DomainError) -> None:
-    if error.field in form.fields:
-        form.add_error(error.field, _message(error))
-    else:
-        form.add_error(None, _message(error))
 
 
 def _permissions(request: HttpRequest) -> dict[str, bool]:
-    user = _actor(request)
+    user = page_actor(request)
     return {
         "can_register": user.has_perm("donors.add_donor"),
         "can_change": user.has_perm("donors.change_donor"),
@@ -84,7 +46,7 @@ def _permissions(request: HttpRequest) -> dict[str, bool]:
 # --- search and record ------------------------------------------------------------------
 
 
-@donor_page("donors.view_donor")
+@permission_page("donors.view_donor")
 def donor_list(request: HttpRequest) -> HttpResponse:
     form = DonorSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
@@ -98,9 +60,9 @@ def donor_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@donor_page("donors.view_donor")
+@permission_page("donors.view_donor")
 def donor_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    donor = selectors.donor_get_detail(access_donor_by_id(_actor(request), pk))
+    donor = selectors.donor_get_detail(access_donor_by_id(page_actor(request), pk))
     periods = list(donor.type_periods.all())
     own_periods = [period for period in periods if period.merged_from_id is None]
     context = {
@@ -118,7 +80,7 @@ def donor_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- registration and changes -----------------------------------------------------------
 
 
-@donor_page("donors.add_donor")
+@permission_page("donors.add_donor")
 def donor_register(request: HttpRequest) -> HttpResponse:
     form = DonorRegisterForm(request.POST or None)
     candidates: list[Donor] = []
@@ -126,7 +88,7 @@ def donor_register(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             donor = services.donor_register(
-                actor=_actor(request),
+                actor=page_actor(request),
                 details=form.details(),
                 donor_type=data["donor_type"],
                 program=data["program"],
@@ -140,7 +102,7 @@ def donor_register(request: HttpRequest) -> HttpResponse:
                 "Open them; if this is a different person, tick the box and register again.",
             )
         except DomainError as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             messages.success(request, f"Registered donor {donor.donor_number}.")
             return redirect("donors:donor_detail", pk=donor.pk)
@@ -156,34 +118,34 @@ def _details_initial(donor: Donor) -> dict[str, Any]:
     return {name: getattr(donor, name) for name in services.IDENTITY_FIELDS}
 
 
-@donor_page("donors.change_donor")
+@permission_page("donors.change_donor")
 def donor_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    donor = access_donor_by_id(_actor(request), pk)
+    donor = access_donor_by_id(page_actor(request), pk)
     form = DonorEditForm(request.POST or None, initial=_details_initial(donor))
     if request.method == "POST" and form.is_valid():
         details: DonorDetails = form.details()
         try:
             services.donor_change(
-                actor=_actor(request), donor=donor, details=details, reason=form.cleaned_data["reason"]
+                actor=page_actor(request), donor=donor, details=details, reason=form.cleaned_data["reason"]
             )
         except DomainError as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             messages.success(request, f"Saved the changes to {donor.donor_number}.")
             return redirect("donors:donor_detail", pk=donor.pk)
     return render(request, "donors/donor_edit.html", {"form": form, "donor": donor})
 
 
-@donor_page("donors.change_donor")
+@permission_page("donors.change_donor")
 def donor_type_change(request: HttpRequest, pk: int) -> HttpResponse:
-    donor = access_donor_by_id(_actor(request), pk)
+    donor = access_donor_by_id(page_actor(request), pk)
     current = services.donor_type_current(donor)
     form = DonorTypeChangeForm(request.POST or None, initial={"effective_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             period = services.donor_type_change(
-                actor=_actor(request),
+                actor=page_actor(request),
                 donor=donor,
                 donor_type=data["donor_type"],
                 program=data["program"],
@@ -191,7 +153,7 @@ def donor_type_change(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=data["reason"],
             )
         except DomainError as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             if current is not None and period.pk == current.pk:
                 messages.info(request, f"{donor.donor_number} is already {period.get_donor_type_display()}.")
@@ -206,20 +168,20 @@ def donor_type_change(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@donor_page("donors.change_donor")
+@permission_page("donors.change_donor")
 def consent_give(request: HttpRequest, pk: int) -> HttpResponse:
-    donor = access_donor_by_id(_actor(request), pk)
+    donor = access_donor_by_id(page_actor(request), pk)
     form = ConsentGiveForm(request.POST or None, initial={"given_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
             consent = services.donor_consent_give(
-                actor=_actor(request),
+                actor=page_actor(request),
                 donor=donor,
                 kind=form.cleaned_data["kind"],
                 given_on=form.cleaned_data["given_on"],
             )
         except DomainError as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             messages.success(
                 request, f"{consent.get_kind_display()} consent in force since {consent.given_on}."
@@ -229,46 +191,46 @@ def consent_give(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@donor_page("donors.change_donor")
+@permission_page("donors.change_donor")
 def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResponse:
-    consent = access_donor_consent_by_id(_actor(request), pk, consent_pk)
+    consent = access_donor_consent_by_id(page_actor(request), pk, consent_pk)
     form = ConsentWithdrawForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give the date of the withdrawal.")
         return redirect("donors:donor_detail", pk=pk)
     try:
         services.donor_consent_withdraw(
-            actor=_actor(request),
+            actor=page_actor(request),
             consent=consent,
             withdrawn_on=form.cleaned_data["withdrawn_on"],
             reason=form.cleaned_data["reason"],
         )
     except DomainError as error:
-        messages.error(request, _message(error))
+        messages.error(request, field_message(error))
     else:
         messages.success(request, f"{consent.get_kind_display()} consent withdrawn.")
     return redirect("donors:donor_detail", pk=pk)
 
 
-@donor_page("donors.merge_donor")
+@permission_page("donors.merge_donor")
 def donor_merge(request: HttpRequest, pk: int) -> HttpResponse:
-    duplicate = access_donor_by_id(_actor(request), pk)
+    duplicate = access_donor_by_id(page_actor(request), pk)
     form = DonorMergeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            survivor = access_donor_by_number(_actor(request), form.cleaned_data["survivor"])
+            survivor = access_donor_by_number(page_actor(request), form.cleaned_data["survivor"])
         except NotFoundError:
             form.add_error("survivor", "No donor has this number.")
         else:
             try:
                 services.donor_merge(
-                    actor=_actor(request),
+                    actor=page_actor(request),
                     duplicate=duplicate,
                     survivor=survivor,
                     reason=form.cleaned_data["reason"],
                 )
             except DomainError as error:
-                _form_error(form, error)
+                form_error(form, error)
             else:
                 messages.success(request, f"{duplicate.donor_number} merged into {survivor.donor_number}.")
                 return redirect("donors:donor_detail", pk=survivor.pk)

@@ -16,7 +16,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,7 +26,8 @@ from django.views.decorators.http import require_POST
 from hemaops.core import selectors as core_selectors
 from hemaops.core.access import require_permission
 from hemaops.core.errors import DomainError, NotFoundError
-from hemaops.core.models import Company, User
+from hemaops.core.models import Company
+from hemaops.core.pages import field_message, form_error, page_actor
 from hemaops.core.signatures import INTERACTIVE, signer_verify
 from hemaops.finance import selectors, services
 from hemaops.finance.errors import FinanceError
@@ -54,7 +54,7 @@ def ledger_page(permission: str) -> Callable[[LedgerView], LedgerView]:
     def decorate(view: LedgerView) -> LedgerView:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            require_permission(_actor(request), permission)
+            require_permission(page_actor(request), permission)
             try:
                 company = services.company_get()
             except FinanceError as error:
@@ -64,27 +64,6 @@ def ledger_page(permission: str) -> Callable[[LedgerView], LedgerView]:
         return login_required(wrapper)
 
     return decorate
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _message(error: DomainError) -> str:
-    """The service's message without its leading ``field:``, for showing next to the field."""
-    text = error.message
-    if error.field and text.startswith(f"{error.field}:"):
-        text = text[len(error.field) + 1 :].strip()
-    return text[:1].upper() + text[1:]
-
-
-def _form_error(form: Form, error: DomainError, fields: dict[str, str] | None = None) -> None:
-    """Put a service's refusal on the form field it names, else at the top of the form."""
-    field = (fields or {}).get(error.field or "", error.field)
-    if field in form.fields:
-        form.add_error(field, _message(error))
-    else:
-        form.add_error(None, _message(error))
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -133,7 +112,7 @@ def trial_balance(request: HttpRequest, company: Company) -> HttpResponse:
     try:
         balance = selectors.trial_balance(company, code)
     except FinanceError as error:
-        context["period_error"] = _message(error)
+        context["period_error"] = field_message(error)
     else:
         prior = balance.prior_years_result
         context.update(
@@ -171,7 +150,7 @@ def account_activity(request: HttpRequest, company: Company, pk: int) -> HttpRes
     try:
         period, opening, lines = selectors.account_activity(account, code)
     except FinanceError as error:
-        context["period_error"] = _message(error)
+        context["period_error"] = field_message(error)
     else:
         closing = lines[-1].running_balance if lines else opening
         context.update(
@@ -204,7 +183,7 @@ def _entry_page(
     source_label, source_url = (
         source_link(entry.source_type, entry.source_id) if entry.source_type else ("", None)
     )
-    can_post = _actor(request).has_perm("finance.post_journal_entry")
+    can_post = page_actor(request).has_perm("finance.post_journal_entry")
     context = {
         "entry": entry,
         "lines": lines,
@@ -236,7 +215,7 @@ def entry_pending(request: HttpRequest, company: Company) -> HttpResponse:
         "finance/entry_pending.html",
         {
             "rows": rows,
-            "can_post": _actor(request).has_perm("finance.post_journal_entry"),
+            "can_post": page_actor(request).has_perm("finance.post_journal_entry"),
             "reject_form": RejectForm(),
         },
     )
@@ -264,7 +243,7 @@ def _line_error(rows: list[JournalLineForm], row_of_line: list[int], error: Doma
         return False
     row = rows[row_of_line[int(parts[1])]]
     field = parts[2] if len(parts) > 2 and parts[2] in row.fields else None
-    row.add_error(field, _message(error))
+    row.add_error(field, field_message(error))
     return True
 
 
@@ -294,7 +273,7 @@ def entry_new(request: HttpRequest, company: Company) -> HttpResponse:
             row_of_line.append(index)
         try:
             entry = services.journal_entry_submit(
-                actor=_actor(request),
+                actor=page_actor(request),
                 entry_date=form.cleaned_data["entry_date"],
                 memo=form.cleaned_data["memo"],
                 lines=lines,
@@ -303,7 +282,7 @@ def entry_new(request: HttpRequest, company: Company) -> HttpResponse:
             if _line_error(rows, row_of_line, error):
                 form.add_error(None, "The entry was not saved; see the marked line.")
             else:
-                _form_error(form, error, {"date": "entry_date"})
+                form_error(form, error, {"date": "entry_date"})
         else:
             if entry.status == EntryStatus.POSTED:
                 messages.success(request, f"JE {entry.pk} is posted.")
@@ -318,7 +297,7 @@ def entry_new(request: HttpRequest, company: Company) -> HttpResponse:
         {
             "form": form,
             "rows": rows,
-            "posts_at_once": _actor(request).has_perm("finance.post_journal_entry"),
+            "posts_at_once": page_actor(request).has_perm("finance.post_journal_entry"),
         },
     )
 
@@ -328,9 +307,9 @@ def entry_new(request: HttpRequest, company: Company) -> HttpResponse:
 def entry_approve(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     entry = _entry_or_404(company, pk)
     try:
-        services.journal_entry_approve(actor=_actor(request), entry=entry)
+        services.journal_entry_approve(actor=page_actor(request), entry=entry)
     except DomainError as error:
-        messages.error(request, f"JE {entry.pk} was not approved: {_message(error)}")
+        messages.error(request, f"JE {entry.pk} was not approved: {field_message(error)}")
     else:
         messages.success(request, f"JE {entry.pk} is approved and posted.")
     return redirect(_safe_next(request, reverse("finance:entry_pending")))
@@ -346,10 +325,10 @@ def entry_reject(request: HttpRequest, company: Company, pk: int) -> HttpRespons
     else:
         try:
             services.journal_entry_reject(
-                actor=_actor(request), entry=entry, reason=form.cleaned_data["reason"]
+                actor=page_actor(request), entry=entry, reason=form.cleaned_data["reason"]
             )
         except DomainError as error:
-            messages.error(request, f"JE {entry.pk} was not rejected: {_message(error)}")
+            messages.error(request, f"JE {entry.pk} was not rejected: {field_message(error)}")
         else:
             messages.success(request, f"JE {entry.pk} is rejected.")
     return redirect(_safe_next(request, reverse("finance:entry_pending")))
@@ -363,13 +342,13 @@ def entry_reverse(request: HttpRequest, company: Company, pk: int) -> HttpRespon
     if form.is_valid():
         try:
             reversal = services.journal_entry_reverse(
-                actor=_actor(request),
+                actor=page_actor(request),
                 entry=entry,
                 entry_date=form.cleaned_data["entry_date"],
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
-            _form_error(form, error, {"date": "entry_date"})
+            form_error(form, error, {"date": "entry_date"})
         else:
             messages.success(request, f"JE {reversal.pk} reverses JE {entry.pk}.")
             return redirect("finance:entry_detail", reversal.pk)
@@ -388,7 +367,7 @@ def period_list(request: HttpRequest, company: Company) -> HttpResponse:
     return render(
         request,
         "finance/period_list.html",
-        {"periods": periods, "can_close": _actor(request).has_perm("finance.close_period")},
+        {"periods": periods, "can_close": page_actor(request).has_perm("finance.close_period")},
     )
 
 
@@ -402,7 +381,7 @@ def _period_or_404(company: Company, pk: int) -> FiscalPeriod:
 
 def _period_sign(request: HttpRequest, company: Company, pk: int, *, closing: bool) -> HttpResponse:
     period = _period_or_404(company, pk)
-    actor = _actor(request)
+    actor = page_actor(request)
     applies = period.status == (PeriodStatus.OPEN if closing else PeriodStatus.CLOSED)
     form = PeriodSignForm(request.POST if request.method == "POST" else None, reason_required=not closing)
     if request.method == "POST" and applies and form.is_valid():
@@ -417,7 +396,7 @@ def _period_sign(request: HttpRequest, company: Company, pk: int, *, closing: bo
             change = services.period_close if closing else services.period_reopen
             change(actor=actor, period=period, signer=signer, reason=form.cleaned_data["reason"])
         except DomainError as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             verb = "closed" if closing else "reopened"
             messages.success(request, f"Period {period.code} is {verb}; your signature is recorded.")
