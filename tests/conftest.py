@@ -48,7 +48,8 @@ def other_hospital(company) -> Hospital:
 
 
 @pytest.fixture
-def site(company) -> Site:
+def site(company, program) -> Site:
+    """The fixed donor center; its own units go to the fixed-site collections program."""
     return reference_data_save(
         actor=None,
         instance=Site(
@@ -58,6 +59,7 @@ def site(company) -> Site:
             kind=Site.Kind.FIXED_COLLECTION,
             time_zone="America/Los_Angeles",
             facility_identification_number="W0001",
+            collections_program=program,
         ),
     )
 

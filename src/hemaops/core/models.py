@@ -88,6 +88,14 @@ class Site(Address):
         validators=[validate_facility_identification_number],
         help_text="Where this site labels units.",
     )
+    collections_program = models.ForeignKey(
+        "Program",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="collection_sites",
+        help_text="The program of the units collected here outside a drive (a drive's go to its program).",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -167,3 +167,13 @@ router.add_router("", drive_router)
 from hemaops.donations.collection_api import router as collection_router  # noqa: E402
 
 router.add_router("", collection_router)
+
+# Recruitment lists, oversight (pending signatures, reportable reactions, fixed-site hours)
+# and paid donor programs.
+from hemaops.donations.compensation_api import router as compensation_router  # noqa: E402
+from hemaops.donations.oversight_api import router as oversight_router  # noqa: E402
+from hemaops.donations.recruitment_api import router as recruitment_router  # noqa: E402
+
+router.add_router("", recruitment_router)
+router.add_router("", oversight_router)
+router.add_router("", compensation_router)

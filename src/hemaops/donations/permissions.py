@@ -49,3 +49,16 @@ COLLECTION_ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 for _role, _codenames in COLLECTION_ROLE_PERMISSIONS.items():
     ROLE_PERMISSIONS.setdefault(_role, []).extend(_codenames)
+
+# Quality reviews reportable reactions; recruiters call eligible donors; program managers set
+# what a paid program pays (finance reads it, the ledger carries it as program cost).
+OVERSIGHT_ROLE_PERMISSIONS: dict[str, list[str]] = {
+    roles.QUALITY_OFFICER: ["donations.review_adversereaction"],
+    roles.RECRUITER: ["donations.view_recruitment_list"],
+    roles.PROGRAM_MANAGER: ["donations.manage_donor_compensation", "donations.view_donor_compensation"],
+    roles.CONTROLLER: ["donations.view_donor_compensation"],
+    roles.ACCOUNTANT: ["donations.view_donor_compensation"],
+    roles.EXECUTIVE: ["donations.view_donor_compensation"],
+}
+for _role, _codenames in OVERSIGHT_ROLE_PERMISSIONS.items():
+    ROLE_PERMISSIONS.setdefault(_role, []).extend(_codenames)

@@ -24,10 +24,11 @@ from hemaops.core.access import require_permission
 from hemaops.core.audit import audit_record
 from hemaops.core.business_dates import business_time_resolve
 from hemaops.core.errors import ConflictError, DomainError, PermissionDeniedError
-from hemaops.core.models import Signature, Site, User
+from hemaops.core.models import Program, Signature, Site, User
 from hemaops.core.signatures import RecordToSign, VerifiedSigner, signature_sign
+from hemaops.donations import compensation_services
 from hemaops.donations.errors import DonationsError
-from hemaops.donations.models import DinLabelStock, DinSequence, IssuedDin
+from hemaops.donations.models import DinLabelStock, DinSequence, Drive, IssuedDin
 from hemaops.donations.models.collection import (
     AdverseReaction,
     Donation,
@@ -560,9 +561,11 @@ def screening_record(
     answers: Sequence[Mapping[str, Any]] = (),
     donation_type: str | None = None,
     occurred_at: datetime | None = None,
+    drive: Drive | None = None,
 ) -> Screening:
     """Record a donor's screening with the eligibility decision of that day; a deferring
-    decision puts its deferral on the donor's record."""
+    decision puts its deferral on the donor's record. ``drive`` is the mobile drive the donor
+    came to (its units go to the drive's program); it must be held at ``site`` that day."""
     require_permission(actor, "donations.add_screening")
     try:
         resolved = business_time_resolve(actor=actor, occurred_at=occurred_at)
@@ -577,6 +580,7 @@ def screening_record(
         )
     Donor.objects.select_for_update().filter(pk=donor.pk).first()  # one screening of a donor at a time
     on = _site_day(resolved.occurred_at, site)
+    _drive_check(drive, site, on)
     evaluated = screening_evaluate(
         donor=donor,
         site=site,
@@ -590,6 +594,7 @@ def screening_record(
     screening = Screening(
         donor=donor,
         site=site,
+        drive=drive,
         screened_at=resolved.occurred_at,
         screened_on=on,
         procedure=evaluated.case.procedure.value,
@@ -615,6 +620,7 @@ def screening_record(
             "new": {
                 "donor": donor.donor_number,
                 "site": site.code,
+                "drive": drive.pk if drive else None,
                 "procedure": screening.procedure,
                 "outcome": screening.outcome,
                 "eligible_on": screening.eligible_on,
@@ -628,8 +634,41 @@ def screening_record(
     return screening
 
 
+def _drive_check(drive: Drive | None, site: Site, on: date) -> None:
+    if drive is None:
+        return
+    if drive.site_id != site.pk or drive.date != on:
+        raise DonationsError(
+            f"drive: the drive of {drive.host_organization} is held at {drive.site.code} on "
+            f"{drive.date.isoformat()}, not at {site.code} on {on.isoformat()}",
+            code="drive_elsewhere",
+            field="drive",
+        )
+    if drive.status == Drive.Status.CANCELLED:
+        raise DonationsError("drive: the drive was cancelled", code="drive_cancelled", field="drive")
+
+
+def _collection_program(screening: Screening) -> Program:
+    """A drive's units go to the drive's program, a site's own to the site's program."""
+    if screening.drive_id is not None:
+        return screening.drive.program  # type: ignore[union-attr]
+    program = screening.site.collections_program
+    if program is None:
+        raise DonationsError(
+            f"site: {screening.site.name} has no collections program to file its units under; "
+            "the administrator sets it on the site",
+            code="no_collections_program",
+            field="site",
+        )
+    return program
+
+
 def _lock_screening(screening: Screening) -> Screening:
-    return Screening.objects.select_for_update().select_related("donor", "site").get(pk=screening.pk)
+    return (
+        Screening.objects.select_for_update(of=("self",))
+        .select_related("donor", "site__collections_program", "drive__program")
+        .get(pk=screening.pk)
+    )
 
 
 def _overridable_reason(screening: Screening, reason_code: str) -> dict[str, Any]:
@@ -896,6 +935,10 @@ def donation_record(
         )
     if not bag_lot.strip():
         raise DonationsError("bag_lot: required", code="required", field="bag_lot")
+    program = _collection_program(screening)
+    terms = compensation_services.donation_terms(
+        program=program, day=screening.screened_on, donation_type=screening.donation_type, procedure=chosen
+    )
     donation = Donation(
         screening=screening,
         donor=screening.donor,
@@ -908,6 +951,11 @@ def donation_record(
         bag_lot=bag_lot.strip(),
         phlebotomist=actor,
         outcome=outcome,
+        program=program,
+        donor_classification=terms.unit.classification.value,
+        collection_type=terms.unit.collection_type,
+        compensation_amount=terms.amount,
+        compensation_rate=terms.rate,
         recorded_at=timezone.now(),
     )
     try:
@@ -933,10 +981,15 @@ def donation_record(
                 "volume_ml": volume_ml,
                 "outcome": outcome,
                 "overrides": sorted(overridden),
+                "program": program.code,
+                "donor_classification": donation.donor_classification,
+                "collection_type": donation.collection_type,
+                "compensation": donation.compensation_amount,
             },
         },
         occurred_at=started_at,
     )
+    compensation_services.compensation_post(actor=actor, donation=donation)
     return donation
 
 

@@ -43,3 +43,9 @@ urlpatterns += [
     path("donations/<int:pk>/", collection_views.donation_detail, name="donation_detail"),
     path("donations/<int:pk>/reactions/new/", collection_views.reaction_new, name="reaction_new"),
 ]
+
+# Recruitment lists, the director's and quality officer's work lists with fixed-site hours,
+# and paid donor programs: each part keeps its pages in its own module.
+from hemaops.donations import compensation_urls, oversight_urls, recruitment_urls  # noqa: E402
+
+urlpatterns += recruitment_urls.urlpatterns + oversight_urls.urlpatterns + compensation_urls.urlpatterns

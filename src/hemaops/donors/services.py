@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hemaops.core.access import require_permission
-from hemaops.core.audit import audit_record, changes
+from hemaops.core.audit import PendingEvent, audit_record, audit_record_many, changes
 from hemaops.core.business_dates import business_time_resolve
 from hemaops.core.errors import ConflictError, DomainError
 from hemaops.core.models import Program, User
@@ -405,6 +405,64 @@ def donor_type_change(
         occurred_at=when.occurred_at,
     )
     return period
+
+
+@transaction.atomic
+def donor_types_convert_for_program(
+    *,
+    actor: User | None,
+    program: Program,
+    from_type: str,
+    to_type: str,
+    effective_on: date,
+    reason: str,
+) -> int:
+    """Move every donor whose current period is ``from_type`` in ``program`` to ``to_type``
+    from ``effective_on`` (a program converting from paid to volunteer donors); returns how
+    many. Each donor keeps the earlier period on record, as with ``donor_type_change``."""
+    require_permission(actor, "donors.change_donor")
+    _donor_type_checked(to_type)
+    periods = list(
+        DonorTypePeriod.objects.select_for_update()
+        .filter(
+            program=program,
+            donor_type=from_type,
+            ended_on__isnull=True,
+            merged_from__isnull=True,
+            started_on__lt=effective_on,
+            donor__merged_into__isnull=True,
+        )
+        .select_related("donor")
+        .order_by("pk")
+    )
+    now = timezone.now()
+    for period in periods:
+        period.ended_on = effective_on
+        period.save(update_fields=["ended_on"])
+        DonorTypePeriod.objects.create(
+            donor=period.donor, donor_type=to_type, program=program, started_on=effective_on, recorded_at=now
+        )
+    audit_record_many(
+        stream=STREAM,
+        actor=actor,
+        events=[
+            PendingEvent(
+                "donors.donor.type_changed",
+                period.donor,
+                {
+                    "old": {
+                        "donor_type": from_type,
+                        "program": program.code,
+                        "started_on": period.started_on,
+                    },
+                    "new": {"donor_type": to_type, "program": program.code, "started_on": effective_on},
+                },
+                reason=reason,
+            )
+            for period in periods
+        ],
+    )
+    return len(periods)
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 """Tables of the donations context, one module per part of the collection flow."""
 
+from hemaops.donations.models.compensation import CompensationRate, ProgramDonorBasis
 from hemaops.donations.models.din_labels import DinLabelStock, DinSequence, IssuedDin
 from hemaops.donations.models.drives import (
     Appointment,
@@ -14,12 +15,14 @@ from hemaops.donations.models.drives import (
 __all__ = [
     "Appointment",
     "AppointmentSlot",
+    "CompensationRate",
     "DinLabelStock",
     "DinSequence",
     "Drive",
     "DriveGoal",
     "DriveStatusChange",
     "IssuedDin",
+    "ProgramDonorBasis",
     "SiteClosure",
     "SiteOpeningHours",
 ]

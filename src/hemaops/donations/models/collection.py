@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from hemaops.core.models import Signature, Site
+from hemaops.core.models import Program, Signature, Site
 from hemaops.donations.models.din_labels import IssuedDin
 from hemaops.donors.models import Donor
 
@@ -44,6 +44,14 @@ class Screening(models.Model):
 
     donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="screenings")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="screenings")
+    drive = models.ForeignKey(
+        "donations.Drive",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="screenings",
+        help_text="The mobile drive the donor came to; empty at a fixed site.",
+    )
     screened_at = models.DateTimeField()
     screened_on = models.DateField(help_text="The day judged, in the site's time zone.")
     procedure = models.CharField(max_length=20, choices=PROCEDURES)
@@ -174,11 +182,29 @@ class Donation(models.Model):
     bag_lot = models.CharField(max_length=60)
     phlebotomist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    # The program the unit was collected for (its drive's, else its site's), and what the
+    # paid-donor rules made of it that day (hemaops.donations.rules.donor_classification).
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="donations")
+    donor_classification = models.CharField(
+        max_length=10,
+        choices=[("volunteer", "Volunteer donor"), ("paid", "Paid donor")],
+        help_text="The statement the unit's label must carry (21 CFR 606.121(c)(5)).",
+    )
+    collection_type = models.CharField(
+        max_length=1, help_text="ISBT 128 collection type (ST-001 Table 7), e.g. V volunteer, P paid."
+    )
+    compensation_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    compensation_rate = models.ForeignKey(
+        "donations.CompensationRate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="donations",
+    )
     recorded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-started_at", "-pk"]
-        indexes = [models.Index(fields=["donor", "started_at"], name="donation_donor_started")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ended_at__gte=F("started_at")), name="donation_times_in_order"
@@ -191,6 +217,23 @@ class Donation(models.Model):
                 condition=Q(procedure__in=[value for value, _ in PROCEDURES]),
                 name="donation_procedure_is_known",
             ),
+            # A paid unit is one whose donor was compensated, and only a paid unit is.
+            models.CheckConstraint(
+                condition=(
+                    Q(donor_classification="paid", compensation_amount__gt=0, compensation_rate__isnull=False)
+                    | Q(
+                        donor_classification="volunteer",
+                        compensation_amount=0,
+                        compensation_rate__isnull=True,
+                    )
+                ),
+                name="donation_paid_iff_compensated",
+            ),
+        ]
+        permissions = [("view_recruitment_list", "Can list donors eligible to give, with their contacts")]
+        indexes = [
+            models.Index(fields=["donor", "started_at"], name="donation_donor_started"),
+            models.Index(fields=["program", "started_at"], name="donation_program_started"),
         ]
 
     def __str__(self) -> str:
@@ -222,9 +265,17 @@ class AdverseReaction(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     recorded_at = models.DateTimeField()
+    # The quality officer's review of a reportable reaction (what was decided, e.g. reported
+    # to the FDA under 21 CFR 606.170(b) for a fatality, or investigated and closed).
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
+        permissions = [("review_adversereaction", "Can review reportable adverse reactions")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(severity="severe") | Q(reportable=True),

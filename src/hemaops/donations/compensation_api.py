@@ -1,0 +1,5 @@
+"""API of compensation: added to the donations router (hemaops.donations.api)."""
+
+from ninja import Router
+
+router = Router(tags=["compensation"])

@@ -1,0 +1,5 @@
+"""API of recruitment: added to the donations router (hemaops.donations.api)."""
+
+from ninja import Router
+
+router = Router(tags=["recruitment"])

@@ -1,0 +1,5 @@
+"""Pages of recruitment (see hemaops.donations.recruitment_views)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
