@@ -63,3 +63,7 @@ def staff(make_user):
         "phlebotomist": make_user(roles.PHLEBOTOMIST),
         "director": make_user(roles.MEDICAL_DIRECTOR),
     }
+
+
+# Paid donor programs: a ledger to post compensation to, a program manager, a paid program.
+from tests.donations.paid_programs import ledger, manager, paid_program  # noqa: E402, F401

@@ -25,7 +25,6 @@ from django.utils import timezone
 
 from hemaops.core.access import require_permission
 from hemaops.core.audit import audit_record
-from hemaops.core.errors import DomainError
 from hemaops.core.models import Program, User
 from hemaops.donations import rules
 from hemaops.donations.errors import DonationsError
@@ -34,7 +33,7 @@ from hemaops.donations.models.collection import Donation
 from hemaops.donations.models.compensation import PROCEDURES
 from hemaops.donors import services as donor_services
 from hemaops.finance import services as finance
-from hemaops.finance.money import to_money
+from hemaops.finance.money import MoneyError, to_money
 from hemaops.finance.sources import SourceDocument
 
 STREAM = "donations"
@@ -169,9 +168,8 @@ def compensation_rate_set(
     procedure = _procedure(procedure)
     try:
         money = to_money(amount)
-    except DomainError as error:
-        error.field = "amount"
-        raise
+    except MoneyError as error:
+        raise DonationsError(str(error), code="invalid_amount", field="amount") from None
     if money <= 0:
         raise DonationsError(
             "amount: a compensation rate is more than zero", code="invalid_amount", field="amount"

@@ -1,0 +1,98 @@
+"""Shared set-up of the paid donor program tests: a ledger to post compensation to, a
+program manager, a paid program, donors, and a donor's gift through screening and collection."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from hemaops.core import roles
+from hemaops.donations import compensation_services, services
+from hemaops.donors import services as donor_services
+from hemaops.finance.services import account_create, account_mapping_set, fiscal_year_open
+from tests.donations.test_collection import GOOD_VITALS
+
+TODAY = timezone.localdate()
+YEAR_START = date(TODAY.year, 1, 1)
+
+
+@pytest.fixture
+def ledger(company):
+    """Cash and a donor compensation cost account, mapped; this fiscal year open."""
+    cash = account_create(
+        actor=None, code="1000", name="Cash", type="asset", group="cash_and_marketable_securities"
+    )
+    cost = account_create(actor=None, code="5000", name="Donor compensation", type="cost_of_revenue")
+    start = date(TODAY.year - 1, 1, 1)
+    account_mapping_set(actor=None, kind="system", key="cash", account=cash, effective_from=start)
+    account_mapping_set(actor=None, kind="cost", key="donor_compensation", account=cost, effective_from=start)
+    fiscal_year_open(actor=None, fiscal_year=TODAY.year)
+    return {"cash": cash, "cost": cost}
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user(roles.PROGRAM_MANAGER)
+
+
+@pytest.fixture
+def paid_program(program, manager, ledger):
+    """The fixed-site program pays its donors this year: whole blood $30, platelets $50."""
+    compensation_services.program_donor_basis_set(
+        actor=manager,
+        program=program,
+        basis="paid",
+        effective_from=YEAR_START,
+        reason="paid platelet program",
+    )
+    for procedure, amount in (("whole_blood", "30.00"), ("platelets", "50.00")):
+        compensation_services.compensation_rate_set(
+            actor=manager, program=program, procedure=procedure, amount=amount, effective_from=YEAR_START
+        )
+    return program
+
+
+def backdating(*users):
+    permission = Permission.objects.get(codename="record_past_business_date")
+    for user in users:
+        user.user_permissions.add(permission)
+
+
+def donor_make(name, program=None, donor_type="volunteer"):
+    return donor_services.donor_register(
+        actor=None,
+        details=donor_services.DonorDetails(
+            family_name=name, given_name="Pat", date_of_birth=date(1980, 5, 6), sex="F"
+        ),
+        donor_type=donor_type,
+        program=program,
+        occurred_at=timezone.now() - timedelta(days=400),
+    )
+
+
+def give(staff, donor, site, *, on: datetime | None = None, procedure="whole_blood"):
+    """Screen and collect ``donor`` at ``site`` at ``on`` (now by default)."""
+    moment = on or timezone.now() - timedelta(minutes=12)
+    screening = services.screening_record(
+        actor=staff["screener"],
+        donor=donor,
+        site=site,
+        procedure=procedure,
+        vitals=GOOD_VITALS,
+        occurred_at=moment,
+    )
+    din = services.din_generate(actor=staff["phlebotomist"], site=site, year=str(moment.year)[2:]).issued
+    return services.donation_record(
+        actor=staff["phlebotomist"],
+        screening=screening,
+        din=din,
+        started_at=moment + timedelta(minutes=1),
+        ended_at=moment + timedelta(minutes=10),
+        volume_ml=500,
+        bag_lot="BAG-1",
+        outcome="complete",
+        procedure=procedure,
+    )
