@@ -223,13 +223,13 @@ def test_figures_show_the_volumes_before_and_after_the_conversion(staff, site, p
     for number, name in enumerate(["Adams", "Baker", "Chen", "Diaz"]):
         give(staff, donor_make(name), site, on=timezone.now() - timedelta(days=10 + number))
     compensation_services.program_donor_basis_set(
-        actor=manager, program=paid_program, basis="volunteer", effective_from=TODAY - timedelta(days=5)
+        actor=manager, program=paid_program, basis="volunteer", effective_from=TODAY - timedelta(days=6)
     )
     give(staff, donor_make("After"), site)
 
     figures = compensation_selectors.program_figures(paid_program, TODAY - timedelta(days=14), TODAY)
 
-    assert figures.conversion_on == TODAY - timedelta(days=5)
+    assert figures.conversion_on == TODAY - timedelta(days=6)
     assert figures.before.units == 4
     assert figures.after.units == 1
     assert figures.total_units == 5
@@ -237,7 +237,7 @@ def test_figures_show_the_volumes_before_and_after_the_conversion(staff, site, p
     assert sum(month.paid_units for month in figures.months) == 4
     assert sum(month.volunteer_units for month in figures.months) == 1
     [change] = figures.procedure_changes
-    # 4 units in 9 days and 1 in 6 days, per 30 days.
-    assert (change.before, change.after) == (Decimal("13.3"), Decimal("5.0"))
-    assert change.change_percent == Decimal("-62")
+    # Seven days on each side of the conversion: 4 units before, 1 after, per 30 days.
+    assert (change.before, change.after) == (Decimal("17.1"), Decimal("4.3"))
+    assert change.change_percent == Decimal("-75")
     assert IssuedDin.objects.count() == 5

@@ -75,7 +75,16 @@ def load(logins: DemoLogins) -> None:
             "",
         ),
     ]
+    # Where each site is (recruitment lists measure donors' distance from it).
+    addresses = {
+        "sherman-oaks": ("14640 Ventura Blvd", "Sherman Oaks", "91403"),
+        "mobile-1": ("7230 Hayvenhurst Ave (bus depot)", "Van Nuys", "91406"),
+        "lab-van-nuys": ("15350 Sherman Way", "Van Nuys", "91406"),
+        "pdc-la": ("1100 S Grand Ave", "Los Angeles", "90015"),
+        "mercy-bb": ("301 St Paul Pl", "Baltimore", "21202"),
+    }
     for code, name, kind, time_zone, fin in sites:
+        line, city, postal = addresses[code]
         _ensure(
             Site,
             {"code": code},
@@ -85,8 +94,10 @@ def load(logins: DemoLogins) -> None:
                 "kind": kind,
                 "time_zone": time_zone,
                 "facility_identification_number": fin,
-                "city": "Los Angeles",
-                "region": "CA",
+                "address_line": line,
+                "city": city,
+                "region": "MD" if code == "mercy-bb" else "CA",
+                "postal_code": postal,
             },
         )
     hospitals = [
@@ -189,6 +200,10 @@ def load(logins: DemoLogins) -> None:
                 "active_from": date(2024, 1, 1),
             },
         )
+    donor_center = Site.objects.get(code="sherman-oaks")
+    if donor_center.collections_program is None:
+        donor_center.collections_program = Program.objects.get(code="ca-fixed")
+        reference_data_save(actor=None, instance=donor_center, reason="demo data")
     people = {role: (label.split()[0], "Demo") for role, label in roles.ROLES.items()}
     accounts = [(role, role, None) for role in roles.ROLES if role != roles.HOSPITAL_USER]
     accounts += [

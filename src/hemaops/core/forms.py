@@ -14,6 +14,7 @@ class SiteForm(forms.ModelForm):
             "kind",
             "time_zone",
             "facility_identification_number",
+            "collections_program",
             "address_line",
             "city",
             "region",

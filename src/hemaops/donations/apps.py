@@ -7,6 +7,7 @@ class DonationsConfig(AppConfig):
     verbose_name = "Drives, screening, DIN label stock, donations"
 
     def ready(self) -> None:
-        from hemaops.donations import dashboard
+        from hemaops.donations import dashboard, oversight_nav
 
         dashboard.register()
+        oversight_nav.register()

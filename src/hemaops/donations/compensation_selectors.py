@@ -185,6 +185,10 @@ def program_figures(program: Program, start: date, end: date) -> ProgramFigures:
     conversion = conversion_to_volunteer(program, start, end)
     before = after = None
     if conversion is not None:
-        before = _window(donations, start, conversion - timedelta(days=1))
-        after = _window(donations, conversion, end)
+        # Windows of the same length on both sides of the conversion (the shorter side sets
+        # it), so that a slow season or the range's edges do not pass for the conversion.
+        days = min((end - conversion).days + 1, (conversion - start).days)
+        if days > 0:
+            before = _window(donations, conversion - timedelta(days=days), conversion - timedelta(days=1))
+            after = _window(donations, conversion, conversion + timedelta(days=days - 1))
     return ProgramFigures(program, start, end, list(by_month.values()), conversion, before, after)

@@ -38,9 +38,12 @@ def load(logins: DemoLogins) -> None:
 
 
 def _load_collections(logins: DemoLogins) -> None:
-    """Drives and appointments (donations.drive_demo), after the DIN label stock above."""
-    from hemaops.donations import drive_demo
+    """Six months of collections with paid and volunteer donors (donations.collection_demo),
+    then the coming drive and its appointments (donations.drive_demo), after the DIN label
+    stock above."""
+    from hemaops.donations import collection_demo, drive_demo
 
+    collection_demo.load()
     drive_demo.load()
 
 

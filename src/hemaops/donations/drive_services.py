@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from hemaops.core.access import require_permission
 from hemaops.core.audit import PendingEvent, audit_record, audit_record_many
+from hemaops.core.business_dates import business_time_resolve
 from hemaops.core.errors import ConflictError
 from hemaops.core.models import Program, Site, User
 from hemaops.donations import drive_rules
@@ -181,9 +182,13 @@ def drive_create(
     goals: Mapping[str, int] | None = None,
     staff: Iterable[User] = (),
     notes: str = "",
+    occurred_at: datetime | None = None,
 ) -> Drive:
-    """Plan a mobile drive on ``day`` from ``starts`` to ``ends`` (the site's local time)."""
+    """Plan a mobile drive on ``day`` from ``starts`` to ``ends`` (the site's local time).
+    ``occurred_at`` back-dates the planning (with the permission to back-date): a drive
+    planned on paper and recorded later."""
     require_permission(actor, "donations.plan_drive")
+    planned = business_time_resolve(actor=actor, occurred_at=occurred_at)
     if not host_organization.strip():
         raise DonationsError("host_organization: name the host", code="required", field="host_organization")
     if not place.strip():
@@ -199,7 +204,10 @@ def drive_create(
     starts_at, ends_at = site_local(site, day, starts), site_local(site, day, ends)
     _raise(
         drive_rules.drive_plan_check(
-            drive_date=day, starts_at=starts_at, ends_at=ends_at, today=site_today(site)
+            drive_date=day,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            today=planned.occurred_at.astimezone(zoneinfo.ZoneInfo(site.time_zone)).date(),
         )
     )
     now = timezone.now()
@@ -230,7 +238,8 @@ def drive_create(
         action="donations.drive.planned",
         actor=actor,
         target=drive,
-        data={"old": {}, "new": _drive_data(drive)},
+        data={"old": {}, "new": _drive_data(drive), **planned.audit_data()},
+        occurred_at=planned.occurred_at,
     )
     return drive
 

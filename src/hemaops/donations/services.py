@@ -879,7 +879,7 @@ def _refuse_unless_allowed(screening: Screening) -> set[str]:
 @transaction.atomic
 def donation_record(
     *,
-    actor: User,
+    actor: User | None,
     screening: Screening,
     din: IssuedDin,
     started_at: datetime,
@@ -888,11 +888,18 @@ def donation_record(
     bag_lot: str,
     outcome: str,
     procedure: str | None = None,
+    phlebotomist: User | None = None,
 ) -> Donation:
     """Record the collection of a screened donor under ``din``. Refused unless the
     screening's decision allows collection of that procedure that day, or every blocking
-    reason is covered by an override (DESIGN.md invariant 2)."""
+    reason is covered by an override (DESIGN.md invariant 2). The phlebotomist is the actor
+    unless the operator records it for them (``actor=None``, as the demo loader does)."""
     require_permission(actor, "donations.add_donation")
+    collector = phlebotomist or actor
+    if collector is None:
+        raise DonationsError(
+            "phlebotomist: say who collected the unit", code="required", field="phlebotomist"
+        )
     screening = _lock_screening(screening)
     chosen = _procedure(procedure or screening.procedure).value
     started_at = _not_in_future(started_at, "started_at", actor)
@@ -949,7 +956,7 @@ def donation_record(
         ended_at=ended_at,
         volume_ml=volume_ml,
         bag_lot=bag_lot.strip(),
-        phlebotomist=actor,
+        phlebotomist=collector,
         outcome=outcome,
         program=program,
         donor_classification=terms.unit.classification.value,

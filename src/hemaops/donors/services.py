@@ -408,6 +408,34 @@ def donor_type_change(
 
 
 @transaction.atomic
+def donor_blood_group_record(
+    *, actor: User | None, donor: Donor, abo: str, rhd: str, recorded_on: date
+) -> Donor:
+    """Put a donor's confirmed ABO/RhD on record. Testing writes it (DESIGN.md: the lab context
+    calls this once a donation's type is confirmed, issue 6); the demo loader, as the
+    operator, writes the demo donors'. Pages and the API only read it."""
+    require_permission(actor, "donors.change_donor")
+    donor = _locked(donor)
+    _refuse_if_merged(donor)
+    if abo not in Donor.AboGroup.values:
+        raise DonorsError(f"abo: unknown ABO group {abo!r}", code="unknown_code", field="abo")
+    if rhd not in Donor.RhD.values:
+        raise DonorsError(f"rhd: unknown RhD type {rhd!r} (pos or neg)", code="unknown_code", field="rhd")
+    old = {"abo": donor.abo_on_record, "rhd": donor.rhd_on_record}
+    donor.abo_on_record, donor.rhd_on_record, donor.blood_group_recorded_on = abo, rhd, recorded_on
+    donor.changed_at = timezone.now()
+    donor.save(update_fields=["abo_on_record", "rhd_on_record", "blood_group_recorded_on", "changed_at"])
+    audit_record(
+        stream=STREAM,
+        action="donors.donor.blood_group_recorded",
+        actor=actor,
+        target=donor,
+        data={"old": old, "new": {"abo": abo, "rhd": rhd, "recorded_on": recorded_on}},
+    )
+    return donor
+
+
+@transaction.atomic
 def donor_types_convert_for_program(
     *,
     actor: User | None,
