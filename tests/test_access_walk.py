@@ -25,7 +25,7 @@ from hemaops.core import roles
 from hemaops.core.signatures import INTERACTIVE, signer_verify
 from hemaops.donations import drive_services
 from hemaops.donations import services as collection_services
-from hemaops.donations.models import Screening
+from hemaops.donations.models import Donation, Screening
 from hemaops.donations.services import din_stock_receive
 from hemaops.donors import services as donor_services
 from hemaops.donors.models import Donor
@@ -665,6 +665,144 @@ COLLECTION_ROUTES: list[Route] = [
 ]
 DONATION_ROUTES += COLLECTION_ROUTES
 
+# Oversight: telephone approvals to sign, reportable reactions, fixed-site hours.
+# placeholders: {pending_override} (collection_world), {reportable_reaction} (oversight_world)
+REACTION_REVIEWERS = frozenset({roles.QUALITY_OFFICER})
+OVERSIGHT_ROUTES: list[Route] = [
+    Route("GET", "/donations/overrides/pending/", DIRECTOR, "donations:override_pending_list"),
+    Route(
+        "POST",
+        "/donations/overrides/{pending_override}/sign/",
+        DIRECTOR,
+        "donations:override_pending_sign",
+        {"password": PASSWORD},
+    ),
+    Route("GET", "/donations/reactions/review/", REACTION_READERS, "donations:reaction_review_list"),
+    Route(
+        "POST",
+        "/donations/reactions/{reportable_reaction}/review/",
+        REACTION_REVIEWERS,
+        "donations:reaction_review",
+        {"note": "walk"},
+    ),
+    Route("GET", "/donations/sites/hours/", DRIVE_VIEWERS, "donations:site_hours"),
+    Route(
+        "POST",
+        "/donations/sites/main/hours/",
+        DRIVE_PLANNERS,
+        "donations:site_hours_set",
+        {"weekday": "0", "opens": "08:00", "closes": "16:00"},
+    ),
+    Route(
+        "POST",
+        "/donations/sites/main/closures/",
+        DRIVE_PLANNERS,
+        "donations:site_closure_add",
+        {"date": "2030-01-07", "reason": "walk"},
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/reactions/{reportable_reaction}/review",
+        REACTION_REVIEWERS,
+        "api:POST /api/v1/donations/reactions/{reaction_id}/review",
+        {"note": "walk"},
+    ),
+    Route(
+        "GET",
+        "/api/v1/donations/sites/main/hours",
+        DRIVE_VIEWERS,
+        "api:GET /api/v1/donations/sites/{site_code}/hours",
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/sites/main/hours",
+        DRIVE_PLANNERS,
+        "api:POST /api/v1/donations/sites/{site_code}/hours",
+        {"weekday": 0, "opens": "08:00", "closes": "16:00"},
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/sites/main/closures",
+        DRIVE_PLANNERS,
+        "api:POST /api/v1/donations/sites/{site_code}/closures",
+        {"date": "2030-01-07", "reason": "walk"},
+    ),
+]
+DONATION_ROUTES += OVERSIGHT_ROUTES
+
+# Paid donor programs: basis, rates and figures of a collections program ({program}'s code).
+COMPENSATION_READERS = frozenset({roles.PROGRAM_MANAGER, roles.CONTROLLER, roles.ACCOUNTANT, roles.EXECUTIVE})
+COMPENSATION_MANAGERS = frozenset({roles.PROGRAM_MANAGER})
+_RATE = {"procedure": "platelets", "amount": "50.00", "effective_from": "2030-01-01"}
+_BASIS = {"basis": "paid", "effective_from": "2025-01-01"}
+
+
+COMPENSATION_ROUTES: list[Route] = [
+    Route("GET", "/donations/programs/", COMPENSATION_READERS, "donations:compensation_programs"),
+    Route("GET", "/donations/programs/ca-fixed/", COMPENSATION_READERS, "donations:compensation_program"),
+    Route(
+        "POST",
+        "/donations/programs/ca-fixed/rates/",
+        COMPENSATION_MANAGERS,
+        "donations:compensation_rate_set",
+        _RATE,
+    ),
+    Route(
+        "POST",
+        "/donations/programs/ca-mobile/basis/",
+        COMPENSATION_MANAGERS,
+        "donations:compensation_basis_set",
+        _BASIS,
+    ),
+    Route(
+        "GET",
+        "/api/v1/donations/programs/ca-fixed/compensation",
+        COMPENSATION_READERS,
+        "api:GET /api/v1/donations/programs/{code}/compensation",
+    ),
+    Route(
+        "GET",
+        "/api/v1/donations/programs/ca-fixed/figures",
+        COMPENSATION_READERS,
+        "api:GET /api/v1/donations/programs/{code}/figures",
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/programs/ca-fixed/rates",
+        COMPENSATION_MANAGERS,
+        "api:POST /api/v1/donations/programs/{code}/rates",
+        _RATE,
+    ),
+    Route(
+        "POST",
+        "/api/v1/donations/programs/ca-mobile/basis",
+        COMPENSATION_MANAGERS,
+        "api:POST /api/v1/donations/programs/{code}/basis",
+        _BASIS,
+    ),
+]
+DONATION_ROUTES += COMPENSATION_ROUTES
+
+# Recruitment lists: donors eligible to give, with their contacts (recruiters only).
+RECRUITERS = frozenset({roles.RECRUITER})
+DONATION_ROUTES += [
+    Route("GET", "/donations/recruitment/", RECRUITERS, "donations:recruitment_list"),
+    Route("GET", "/donations/recruitment/?procedure=whole_blood", RECRUITERS, "donations:recruitment_list"),
+    Route("GET", "/donations/recruitment.csv?procedure=whole_blood", RECRUITERS, "donations:recruitment_csv"),
+    Route(
+        "GET",
+        "/api/v1/donations/recruitment?procedure=whole_blood",
+        RECRUITERS,
+        "api:GET /api/v1/donations/recruitment",
+    ),
+    Route(
+        "GET",
+        "/api/v1/donations/recruitment.csv?procedure=whole_blood",
+        RECRUITERS,
+        "api:GET /api/v1/donations/recruitment.csv",
+    ),
+]
+
 ROUTES += DONOR_ROUTES + DONATION_ROUTES
 
 # Open to everyone by design, or Django's own machinery with its own tests.
@@ -848,8 +986,29 @@ def collection_world(site, make_user, donor_world) -> dict[str, int]:
 
 
 @pytest.fixture
+def oversight_world(make_user, collection_world) -> dict[str, int]:
+    """A severe (so reportable) reaction on the walk's donation, not reviewed yet."""
+    reaction = collection_services.adverse_reaction_record(
+        actor=make_user(roles.PHLEBOTOMIST),
+        donation=Donation.objects.get(pk=collection_world["donation"]),
+        kind="vasovagal",
+        severity="severe",
+        care_given="walk",
+    )
+    return {"reportable_reaction": reaction.pk}
+
+
+@pytest.fixture
 def walk_world(
-    site, program, hospital, other_hospital, ledger_world, donor_world, drive_world, collection_world
+    site,
+    program,
+    hospital,
+    other_hospital,
+    ledger_world,
+    donor_world,
+    drive_world,
+    collection_world,
+    oversight_world,
 ):
     return {
         "site": site.pk,
@@ -859,6 +1018,7 @@ def walk_world(
         **donor_world,
         **drive_world,
         **collection_world,
+        **oversight_world,
     }
 
 

@@ -98,6 +98,13 @@ def program_donor_basis_set(
             code="no_change",
             field="basis",
         )
+    if effective_from > timezone.localdate():
+        raise DonationsError(
+            f"effective_from: {effective_from.isoformat()} is in the future; record the change when it "
+            "takes effect (the program's donors move with it that day)",
+            code="future_date",
+            field="effective_from",
+        )
     other = rules.Classification.VOLUNTEER if chosen is rules.Basis.PAID else rules.Classification.PAID
     recorded = _units_on_or_after(program, effective_from, other.value)
     if recorded:

@@ -159,6 +159,12 @@ class DonorTypePeriod(models.Model):
 
     class Meta:
         ordering = ["donor", "started_on", "pk"]
+        permissions = [
+            (
+                "convert_program_donors",
+                "Can move a program's donors to another type when the program converts",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(donor_type__in=["volunteer", "paid", "autologous", "directed"]),

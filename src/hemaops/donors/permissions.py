@@ -15,5 +15,5 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     roles.QUALITY_OFFICER: ["donors.view_donor", "donors.merge_donor"],
     # A program manager who converts a program from paid to volunteer donors moves the
     # program's donors to volunteer with it (hemaops.donations.compensation_services).
-    roles.PROGRAM_MANAGER: ["donors.view_donor", "donors.change_donor"],
+    roles.PROGRAM_MANAGER: ["donors.convert_program_donors"],
 }

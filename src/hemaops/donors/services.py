@@ -448,7 +448,7 @@ def donor_types_convert_for_program(
     """Move every donor whose current period is ``from_type`` in ``program`` to ``to_type``
     from ``effective_on`` (a program converting from paid to volunteer donors); returns how
     many. Each donor keeps the earlier period on record, as with ``donor_type_change``."""
-    require_permission(actor, "donors.change_donor")
+    require_permission(actor, "donors.convert_program_donors")
     _donor_type_checked(to_type)
     periods = list(
         DonorTypePeriod.objects.select_for_update()
