@@ -29,7 +29,7 @@ from hemaops.donations.drive_services import site_today
 from hemaops.donations.errors import DonationsError
 from hemaops.donations.models import Donation, DonorDeferral, Drive
 from hemaops.donations.recruitment_rules import eligible_since, history_case, judge_history
-from hemaops.donations.services import _DONATION_TYPE_OF_DONOR
+from hemaops.donations.services import DONATION_TYPE_OF_DONOR, jurisdiction_of
 from hemaops.donors import rules
 from hemaops.donors.configuration import procedure_label
 from hemaops.donors.models import Donor, DonorConsent, DonorType, DonorTypePeriod
@@ -158,14 +158,6 @@ def _checked_distance(near_site: Site | None, within_km: float | None) -> geogra
 # --- bulk loading ------------------------------------------------------------------------
 
 
-def _jurisdiction(country: str, region: str) -> str:
-    # As screening's services._jurisdiction reads a site: "US-CA" for a US state, else "other".
-    region = region.strip().upper()
-    if country == "US" and len(region) == 2 and region.isalpha():
-        return f"US-{region}"
-    return "other"
-
-
 def _of_these(donors: QuerySet[Donor]) -> Q:
     """Rows of these donors or of the duplicates merged into them."""
     ids = donors.values("pk")
@@ -289,7 +281,9 @@ def recruitment_list(
     deferrals = _deferrals(donors)
     types = _current_types(donors)
     refused = _contact_refused(donors)
-    site_jurisdiction = _jurisdiction(near_site.country, near_site.region) if near_site is not None else None
+    site_jurisdiction = (
+        jurisdiction_of(near_site.country, near_site.region) if near_site is not None else None
+    )
 
     tally: dict[str, int] = defaultdict(int)
     rows: list[RecruitmentRow] = []
@@ -306,8 +300,8 @@ def recruitment_list(
             procedure=chosen,
             sex=rules.Sex(donor["sex"]),
             birth_date=donor["date_of_birth"],
-            jurisdiction=site_jurisdiction or _jurisdiction(donor["country"], donor["region"]),
-            donation_type=rules.DonationType(_DONATION_TYPE_OF_DONOR.get(current_type, "allogeneic")),
+            jurisdiction=site_jurisdiction or jurisdiction_of(donor["country"], donor["region"]),
+            donation_type=rules.DonationType(DONATION_TYPE_OF_DONOR.get(current_type, "allogeneic")),
             history=history,
             deferrals=tuple(deferrals.get(donor_id, ())),
         )

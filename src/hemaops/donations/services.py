@@ -334,7 +334,8 @@ _DEFERRAL_KINDS = {
     rules.Outcome.INELIGIBLE_INDEFINITE.value: DonorDeferral.Kind.INDEFINITE,
     rules.Outcome.INELIGIBLE_PERMANENT.value: DonorDeferral.Kind.PERMANENT,
 }
-_DONATION_TYPE_OF_DONOR = {"autologous": "autologous", "directed": "directed"}
+# The donation type a donor's type implies (every other donor gives allogeneic units).
+DONATION_TYPE_OF_DONOR = {"autologous": "autologous", "directed": "directed"}
 
 
 def _case_error(error: CaseError, prefix: str = "") -> DonationsError:
@@ -359,11 +360,17 @@ def _procedure(value: str) -> rules.Procedure:
         ) from None
 
 
-def _jurisdiction(site: Site) -> str:
-    region = site.region.strip().upper()
-    if site.country == "US" and len(region) == 2 and region.isalpha():
+def jurisdiction_of(country: str, region: str) -> str:
+    """The eligibility configuration's jurisdiction of an address: "US-CA" for a US state,
+    else "other"."""
+    region = region.strip().upper()
+    if country == "US" and len(region) == 2 and region.isalpha():
         return f"US-{region}"
     return "other"
+
+
+def _jurisdiction(site: Site) -> str:
+    return jurisdiction_of(site.country, site.region)
 
 
 def _site_day(moment: datetime, site: Site) -> date:
@@ -403,21 +410,32 @@ def _parse_answers(raw: Sequence[Mapping[str, Any]], on: date) -> tuple[rules.Ev
     return tuple(events)
 
 
+def record_family(donor: Donor) -> list[int]:
+    """The donor and every duplicate merged into it, also through earlier merges: one
+    person's history is the union of these records (a merge keeps both histories)."""
+    family, frontier = [donor.pk], [donor.pk]
+    while frontier:
+        frontier = list(Donor.objects.filter(merged_into__in=frontier).values_list("pk", flat=True))
+        family += frontier
+    return family
+
+
 def _donor_history(donor: Donor) -> tuple[rules.PriorDonation, ...]:
     """Earlier donations of the donor and of the duplicates merged into it."""
-    donor_ids = [donor.pk, *Donor.objects.filter(merged_into=donor).values_list("pk", flat=True)]
     return tuple(
         rules.PriorDonation(
             date=_site_day(donation.started_at, donation.site), procedure=rules.Procedure(donation.procedure)
         )
-        for donation in Donation.objects.filter(donor_id__in=donor_ids).select_related("site")
+        for donation in Donation.objects.filter(donor_id__in=record_family(donor)).select_related("site")
     )
 
 
 def _recorded_deferrals(donor: Donor) -> tuple[rules.RecordedDeferral, ...]:
+    """Deferrals on the donor's record and on the duplicates merged into it: a deferral
+    recorded under a duplicate still defers the person."""
     return tuple(
         rules.RecordedDeferral(kind=rules.DeferralKind(row.kind), code=row.code, until=row.until)
-        for row in DonorDeferral.objects.filter(donor=donor).order_by("pk")
+        for row in DonorDeferral.objects.filter(donor_id__in=record_family(donor)).order_by("pk")
     )
 
 
@@ -445,7 +463,7 @@ def screening_evaluate(
     chosen = _procedure(procedure)
     if donation_type is None:
         period = donor_type_current_by_donor([donor.pk]).get(donor.pk)
-        donation_type = _DONATION_TYPE_OF_DONOR.get(period.donor_type if period else "", "allogeneic")
+        donation_type = DONATION_TYPE_OF_DONOR.get(period.donor_type if period else "", "allogeneic")
     try:
         kind = _code(rules.DonationType, donation_type, "donation_type")
     except CaseError as error:
