@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.utils import timezone
+
 from hemaops.donations import services
 from hemaops.donors import services as donor_services
 from tests.donations.test_collection import GOOD_VITALS, collect, screen
@@ -28,7 +30,9 @@ def test_a_deferral_under_a_duplicate_twice_merged_still_defers_the_person(staff
         site=site,
         procedure="whole_blood",
         vitals=GOOD_VITALS,
-        answers=[{"code": "malaria_area_return", "date": (date.today() - timedelta(days=1)).isoformat()}],
+        answers=[
+            {"code": "malaria_area_return", "date": (timezone.localdate() - timedelta(days=1)).isoformat()}
+        ],
     )
     donor_services.donor_merge(actor=None, duplicate=oldest, survivor=middle, reason="same person")
     donor_services.donor_merge(actor=None, duplicate=middle, survivor=survivor, reason="same person")
