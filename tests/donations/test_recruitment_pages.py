@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hemaops.core import roles
+from hemaops.core.models import AuditEvent
 from hemaops.core.registry import registry
 from hemaops.donations import recruitment_nav
 from hemaops.donations.recruitment import CSV_HEADER
@@ -106,6 +107,9 @@ def test_the_csv_has_a_header_row_and_a_filename_of_the_procedure_and_day(
     assert first["last_donation_procedure"] == "whole_blood"
     assert first["distance_km"] == "0.0"
     assert first["phone"] == near.phone
+    exported = AuditEvent.objects.get(action="donations.recruitment.exported")
+    assert exported.data["donors"] == 2
+    assert exported.data["way"] == "page"
 
 
 @pytest.mark.django_db

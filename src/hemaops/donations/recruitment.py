@@ -23,7 +23,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from hemaops.core.models import Site
+from hemaops.core.audit import audit_record
+from hemaops.core.models import Site, User
 from hemaops.donations import geography
 from hemaops.donations.drive_services import site_today
 from hemaops.donations.errors import DonationsError
@@ -444,3 +445,25 @@ def csv_values(row: RecruitmentRow) -> list[str]:
         else:
             values.append(_spreadsheet_safe(name, str(value)))
     return values
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+def recruitment_export_record(*, actor: User, listing: RecruitmentList, way: str) -> None:
+    """Audit a download of donors' contact details (a CSV leaves the system with personal
+    data): who took which list, how many donors, from the page or the API."""
+    audit_record(
+        stream="donations",
+        action="donations.recruitment.exported",
+        actor=actor,
+        target=None,
+        data={
+            "way": way,
+            "on": listing.on,
+            "procedure": listing.procedure,
+            "near_site": listing.near_site.code if listing.near_site else None,
+            "within_km": listing.within_km,
+            "donors": len(listing.rows),
+        },
+    )

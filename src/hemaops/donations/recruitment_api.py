@@ -26,6 +26,7 @@ from hemaops.donations.recruitment import (
     csv_filename,
     csv_write,
     default_day,
+    recruitment_export_record,
     recruitment_list,
 )
 
@@ -202,6 +203,7 @@ def recruitment_csv_get(
         within_km=within_km,
         limit=None,
     )
+    recruitment_export_record(actor=_actor(request), listing=listing, way="api")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{csv_filename(listing)}"'
     csv_write(listing, response)

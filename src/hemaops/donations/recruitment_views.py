@@ -15,13 +15,14 @@ from django.utils import timezone
 
 from hemaops.core.errors import DomainError
 from hemaops.core.models import Site
-from hemaops.core.pages import form_error, permission_page
+from hemaops.core.pages import form_error, page_actor, permission_page
 from hemaops.donations.models import Drive
 from hemaops.donations.recruitment import (
     RecruitmentList,
     csv_filename,
     csv_write,
     default_day,
+    recruitment_export_record,
     recruitment_list,
 )
 from hemaops.donors.configuration import procedure_label
@@ -139,6 +140,7 @@ def recruitment_csv(request: HttpRequest) -> HttpResponse:
             f"{name}: {' '.join(str(error) for error in errors)}" for name, errors in form.errors.items()
         ]
         return HttpResponse("\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8")
+    recruitment_export_record(actor=page_actor(request), listing=listing, way="page")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{csv_filename(listing)}"'
     csv_write(listing, response)
