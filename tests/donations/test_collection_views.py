@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.utils import timezone
 
@@ -27,7 +29,8 @@ FORM_VITALS = {
 
 
 def _donation_form(sequence):
-    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    # On the site's clock (the "main" donor center is in Los Angeles), as the page reads it.
+    now = timezone.localtime(timezone=ZoneInfo("America/Los_Angeles")).strftime("%Y-%m-%dT%H:%M")
     return {
         "din": Din("W0001", "25", f"{sequence:06d}", "01").data_content,
         "started_at": now,

@@ -16,7 +16,7 @@ def access_screening_by_id(user: User, screening_id: int) -> Screening:
     if not _may(user, "donations.view_screening"):
         raise NotFoundError("No such screening.")
     screening = (
-        Screening.objects.select_related("donor", "site", "screened_by")
+        Screening.objects.select_related("donor", "site", "screened_by", "drive__program")
         .prefetch_related("overrides__director", "overrides__signature", "deferrals")
         .filter(pk=screening_id)
         .first()
@@ -43,7 +43,9 @@ def access_donation_by_id(user: User, donation_id: int) -> Donation:
     if not _may(user, "donations.view_donation"):
         raise NotFoundError("No such donation.")
     donation = (
-        Donation.objects.select_related("donor", "site", "din", "phlebotomist", "screening")
+        Donation.objects.select_related(
+            "donor", "site", "din", "phlebotomist", "program", "screening__drive", "compensation_rate"
+        )
         .prefetch_related("reactions")
         .filter(pk=donation_id)
         .first()

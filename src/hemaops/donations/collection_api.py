@@ -19,13 +19,14 @@ from hemaops.core.authentication import authenticated_by
 from hemaops.core.errors import NotFoundError
 from hemaops.core.models import User
 from hemaops.core.signatures import signer_verify
-from hemaops.donations import selectors, services
+from hemaops.donations import rules, selectors, services
 from hemaops.donations.access import (
     access_donation_by_id,
     access_screening_by_id,
     access_screening_override_by_id,
 )
-from hemaops.donations.models import AdverseReaction, Donation, Screening, ScreeningOverride
+from hemaops.donations.errors import DonationsError
+from hemaops.donations.models import AdverseReaction, Donation, Drive, Screening, ScreeningOverride
 from hemaops.donors.access import access_donor_by_number
 
 router = Router(tags=["screening and donation"])
@@ -45,6 +46,10 @@ class ScreeningIn(Schema):
         default_factory=list, description="Health-history events: {code, date, hours?}"
     )
     screened_at: datetime | None = Field(default=None, description="Defaults to now; never in the future")
+    drive: int | None = Field(
+        default=None,
+        description="Id of the mobile drive the donor came to; it must be held at the site that day",
+    )
 
 
 class ReasonOut(Schema):
@@ -72,6 +77,8 @@ class ScreeningOut(Schema):
     id: int
     donor: str
     site: str
+    drive: int | None = Field(description="The mobile drive the donor came to; null at a fixed site")
+    drive_host_organization: str | None
     screened_at: datetime
     screened_on: date
     procedure: str
@@ -139,6 +146,13 @@ class DonationOut(Schema):
     bag_lot: str
     phlebotomist: str
     outcome: str
+    program: str = Field(description="Code of the program the unit was collected for")
+    donor_classification: str = Field(description="paid or volunteer (21 CFR 606.121(c)(5))")
+    label_statement: str = Field(description="What the label says: PAID DONOR or VOLUNTEER DONOR")
+    collection_type: str = Field(
+        description="ISBT 128 collection type (ST-001 Table 7): V, P, S, s, D, d or 1"
+    )
+    compensation_amount: str | None = Field(description="What the paid donor received; null for a volunteer")
     reactions: list[ReactionOut]
 
 
@@ -170,6 +184,8 @@ def screening_out(screening: Screening) -> ScreeningOut:
         id=screening.pk,
         donor=screening.donor.donor_number,
         site=screening.site.code,
+        drive=screening.drive_id,
+        drive_host_organization=screening.drive.host_organization if screening.drive else None,
         screened_at=screening.screened_at,
         screened_on=screening.screened_on,
         procedure=screening.procedure,
@@ -206,6 +222,7 @@ def _reaction_out(reaction: AdverseReaction) -> ReactionOut:
 
 
 def donation_out(donation: Donation) -> DonationOut:
+    unit = rules.UnitClass(rules.Classification(donation.donor_classification), donation.collection_type)
     return DonationOut(
         id=donation.pk,
         screening=donation.screening_id,
@@ -219,6 +236,11 @@ def donation_out(donation: Donation) -> DonationOut:
         bag_lot=donation.bag_lot,
         phlebotomist=donation.phlebotomist.get_username(),
         outcome=donation.outcome,
+        program=donation.program.code,
+        donor_classification=donation.donor_classification,
+        label_statement=unit.label_statement,
+        collection_type=donation.collection_type,
+        compensation_amount=str(donation.compensation_amount) if unit.paid else None,
         reactions=[_reaction_out(reaction) for reaction in donation.reactions.all()],
     )
 
@@ -231,6 +253,11 @@ def screening_create(request: HttpRequest, payload: ScreeningIn) -> Status:
     actor = _actor(request)
     require_permission(actor, "donations.add_screening")
     donor = access_donor_by_number(actor, payload.donor)
+    drive = None
+    if payload.drive is not None:
+        drive = Drive.objects.select_related("site").filter(pk=payload.drive).first()
+        if drive is None:
+            raise DonationsError("drive: no such drive", code="unknown_drive", field="drive")
     screening = services.screening_record(
         actor=actor,
         donor=donor,
@@ -240,6 +267,7 @@ def screening_create(request: HttpRequest, payload: ScreeningIn) -> Status:
         answers=payload.answers,
         donation_type=payload.donation_type,
         occurred_at=payload.screened_at,
+        drive=drive,
     )
     return Status(201, screening_out(access_screening_by_id(actor, screening.pk)))
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
+from hemaops.donations.drive_selectors import drives_today
 from hemaops.donations.forms import _SiteForm
-from hemaops.donations.models import AdverseReaction, Donation
+from hemaops.donations.models import AdverseReaction, Donation, Drive
 from hemaops.donations.models.collection import DONATION_TYPES, PROCEDURES
 
 _NUMBER_VITALS = [
@@ -29,8 +30,26 @@ _BOOLEAN_VITALS = [
 ]
 
 
+if TYPE_CHECKING:
+    _ModelChoice = forms.ModelChoiceField[Drive]
+else:  # Django's form fields are not subscriptable at run time
+    _ModelChoice = forms.ModelChoiceField
+
+
+class _DriveChoice(_ModelChoice):
+    def label_from_instance(self, obj: Drive) -> str:
+        return f"{obj.host_organization} — {obj.site.name} ({obj.site.code}), {obj.program.name}"
+
+
 class ScreeningForm(_SiteForm):
     donor = forms.CharField(label="Donor number", max_length=12)
+    drive = _DriveChoice(
+        queryset=Drive.objects.none(),
+        required=False,
+        label="Mobile drive",
+        empty_label="None (screened at the site itself)",
+        help_text="The drive the donor came to today; its units go to the drive's program.",
+    )
     procedure = forms.ChoiceField(choices=PROCEDURES)
     donation_type = forms.ChoiceField(
         choices=[("", "From the donor's type"), *DONATION_TYPES], required=False
@@ -53,6 +72,9 @@ class ScreeningForm(_SiteForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["drive"].queryset = Drive.objects.filter(  # type: ignore[attr-defined]
+            pk__in=[drive.pk for drive in drives_today()]
+        ).select_related("site", "program")
         for name, label in _NUMBER_VITALS:
             self.fields[name] = forms.DecimalField(label=label, required=False)
         for name, label in _BOOLEAN_VITALS:
@@ -97,7 +119,12 @@ class OverrideForm(forms.Form):
 
 
 class DonationForm(forms.Form):
-    din = forms.CharField(label="DIN", max_length=40, widget=forms.TextInput(attrs={"autofocus": True}))
+    din = forms.CharField(
+        label="DIN",
+        max_length=40,
+        help_text="Scan the label set's bar code, or type the DIN, a space and the boxed check character.",
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}),
+    )
     started_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     ended_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     volume_ml = forms.IntegerField(label="Volume (mL)")

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from hemaops.core.errors import NotFoundError
 from hemaops.core.models import User
+from hemaops.donations.drive_services import site_today
 from hemaops.donations.errors import DonationsError
 from hemaops.donations.models import Appointment, AppointmentSlot, Drive
+from hemaops.donations.selectors import collecting_sites
 
 
 def _may_view(user: User) -> bool:
@@ -149,3 +151,19 @@ def drive_results(drive: Drive) -> DriveResults:
         for procedure in sorted(set(goals) | set(collected))
     ]
     return DriveResults(drive=drive, capacity=capacity, goals=lines, **counts)
+
+
+def drives_today() -> list[Drive]:
+    """The drives held today (each in its own site's time zone) at collecting sites, not
+    cancelled: the ones a donor screened now can have come to."""
+    around = timezone.now().date()
+    candidates = (
+        Drive.objects.filter(
+            site__in=collecting_sites(),
+            date__range=(around - timedelta(days=1), around + timedelta(days=1)),
+        )
+        .exclude(status=Drive.Status.CANCELLED)
+        .select_related("site", "program")
+        .order_by("site__code", "starts_at", "pk")
+    )
+    return [drive for drive in candidates if drive.date == site_today(drive.site)]

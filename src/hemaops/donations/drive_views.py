@@ -1,7 +1,8 @@
 """Pages of collections: the drive calendar, the drive form, a drive's day board (slots,
-appointments, results against its goal) and its actions (status, slot, book, cancel,
-check in, walk in). Each action is one service call; a refusal comes back as a message on
-the day board, naming what to fix."""
+appointments, results against its goal, and on the drive's day a "Screen" link for each
+checked-in donor) and its actions (status, slot, book, cancel, check in, walk in). Each
+action is one service call; a refusal comes back as a message on the day board, naming
+what to fix."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hemaops.donations import drive_selectors as selectors
 from hemaops.donations import drive_services as services
 from hemaops.donations.drive_forms import DonorNumberForm, DriveForm, SlotForm, StatusForm
 from hemaops.donations.drive_rules import DRIVE_TRANSITIONS, DriveStatus
+from hemaops.donations.models import Drive
 from hemaops.donors.access import access_donor_by_number
 from hemaops.donors.models import Donor
 
@@ -98,6 +100,10 @@ def drive_detail(request: HttpRequest, drive_id: int) -> HttpResponse:
             "next_statuses": sorted(DRIVE_TRANSITIONS[DriveStatus(drive.status)]),
             "slot_form": SlotForm(),
             "donor_form": DonorNumberForm(),
+            # Checked-in donors are screened on the drive's day only: a screening records
+            # the drive it was held at that day (services.screening_record).
+            "screen_today": drive.status != Drive.Status.CANCELLED
+            and drive.date == services.site_today(drive.site),
         },
     )
 
