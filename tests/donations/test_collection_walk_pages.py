@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from hemaops.core.models import Company, Program, Site
 from hemaops.core.services import reference_data_save
-from hemaops.donations import drive_services, services
+from hemaops.donations import drive_selectors, drive_services, services
 from hemaops.donations.models import AppointmentSlot, DinLabelStock, Donation, Drive, Screening
 from hemaops.donors.models import Donor
 from hemaops.isbt128.din import Din
@@ -281,6 +281,10 @@ def test_the_donation_goes_to_the_drive_program_and_its_page_shows_the_classific
     assert "<code>V</code> volunteer allogeneic" in page
     assert 'id="compensation"' not in page
     assert "Valley High School" in page
+    collected = drive_selectors.drive_results(today.drive).goals
+    assert [(line.procedure, line.collected_units) for line in collected if line.collected_units] == [
+        ("whole_blood", 1)
+    ]
 
 
 def test_a_dins_missing_check_character_is_shown_on_the_din_field(client, staff, today, walker):

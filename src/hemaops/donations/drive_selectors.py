@@ -4,7 +4,6 @@ appointments (house style §4, §10)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -15,7 +14,7 @@ from hemaops.core.errors import NotFoundError
 from hemaops.core.models import User
 from hemaops.donations.drive_services import site_today
 from hemaops.donations.errors import DonationsError
-from hemaops.donations.models import Appointment, AppointmentSlot, Drive
+from hemaops.donations.models import Appointment, AppointmentSlot, Donation, Drive
 from hemaops.donations.selectors import collecting_sites
 
 
@@ -99,16 +98,10 @@ def walk_in_list_for_drive(drive: Drive) -> QuerySet[Appointment]:
     )
 
 
-# The collected-units hook. Donations (issue 5, item 5) records collections; when it does,
-# it sets this to a function (drive) -> {procedure: units collected on the drive}, e.g. from
-# its own module: ``drive_selectors.collected_units_source = donation_units_by_procedure``.
-# Until then no units are counted as collected.
-collected_units_source: Callable[[Drive], dict[str, int]] | None = None
-
-
 def collected_units_by_procedure(drive: Drive) -> dict[str, int]:
-    """Units collected on ``drive`` by procedure, from whatever the donations records give."""
-    return dict(collected_units_source(drive)) if collected_units_source is not None else {}
+    """Units collected on ``drive`` by procedure: donations whose screening was at the drive."""
+    rows = Donation.objects.filter(screening__drive=drive).values("procedure").annotate(units=Count("pk"))
+    return {row["procedure"]: row["units"] for row in rows}
 
 
 @dataclass(frozen=True)
