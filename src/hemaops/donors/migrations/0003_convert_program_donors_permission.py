@@ -4,14 +4,21 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('donors', '0002_donor_registry'),
+        ("donors", "0002_donor_registry"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='donortypeperiod',
-            options={'ordering': ['donor', 'started_on', 'pk'], 'permissions': [('convert_program_donors', "Can move a program's donors to another type when the program converts")]},
+            name="donortypeperiod",
+            options={
+                "ordering": ["donor", "started_on", "pk"],
+                "permissions": [
+                    (
+                        "convert_program_donors",
+                        "Can move a program's donors to another type when the program converts",
+                    )
+                ],
+            },
         ),
     ]
