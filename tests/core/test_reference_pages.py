@@ -65,6 +65,7 @@ def test_a_change_records_old_and_new_values_and_the_reason(login, make_user, si
             "kind": site.kind,
             "time_zone": site.time_zone,
             "facility_identification_number": site.facility_identification_number,
+            "collections_program": site.collections_program_id,
             "country": "US",
             "is_active": "on",
             "reason": "new signage",
