@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "hemaops.finance",
     "hemaops.donors",
     "hemaops.donations",
+    "hemaops.lab",
     "hemaops.reporting",
 ]
 

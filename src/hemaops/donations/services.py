@@ -38,7 +38,7 @@ from hemaops.donations.models.collection import (
 )
 from hemaops.donations.models.din_labels import MAX_SEQUENCE
 from hemaops.donors import rules
-from hemaops.donors.models import Donor
+from hemaops.donors.models import Donor, DonorMarkerResult
 from hemaops.donors.selectors import donor_type_current_by_donor, eligibility_configuration_on
 from hemaops.donors.validation import CaseError, _code, _date, _measurement, _not_after, _number, _vitals
 from hemaops.isbt128.din import Din, Isbt128Error, parse_din
@@ -439,6 +439,19 @@ def _recorded_deferrals(donor: Donor) -> tuple[rules.RecordedDeferral, ...]:
     )
 
 
+def marker_history(donor: Donor) -> tuple[rules.MarkerRecord, ...]:
+    """Test results on the record of the donor and its merged duplicates (written by the
+    laboratory): the engine defers by its marker table."""
+    return tuple(
+        rules.MarkerRecord(
+            date=row.tested_on, marker=rules.Marker(row.marker), result=rules.MarkerResult(row.result)
+        )
+        for row in DonorMarkerResult.objects.filter(donor_id__in=record_family(donor)).order_by(
+            "tested_on", "pk"
+        )
+    )
+
+
 @dataclass(frozen=True)
 class ScreeningCase:
     case: rules.Case
@@ -480,6 +493,7 @@ def screening_evaluate(
         history=_donor_history(donor),
         events=events,
         deferrals=_recorded_deferrals(donor),
+        marker_history=marker_history(donor),
     )
     decision = rules.evaluate(case, eligibility_configuration_on(on))
     return ScreeningCase(

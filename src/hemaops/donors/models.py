@@ -229,3 +229,29 @@ class DonorConsent(models.Model):
     @property
     def in_force(self) -> bool:
         return self.withdrawn_on is None
+
+
+class DonorMarkerResult(models.Model):
+    """A test result that weighs on the donor's eligibility (the engine's marker table,
+    donors.rules.MARKER_RULES): written by the laboratory, read by screening. The donation it
+    came from is kept by its DIN, as text: the donors context sits below donations."""
+
+    donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="marker_results")
+    tested_on = models.DateField()
+    marker = models.CharField(max_length=20)
+    result = models.CharField(max_length=30)
+    din = models.CharField(max_length=13)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["donor", "tested_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["din", "marker", "result"], name="donor_marker_result_once"),
+        ]
+        permissions = [
+            ("record_test_results", "Can put test results on a donor's record (blood group, marker results)")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.marker} {self.result} on {self.tested_on}"

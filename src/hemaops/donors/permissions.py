@@ -16,4 +16,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # A program manager who converts a program from paid to volunteer donors moves the
     # program's donors to volunteer with it (hemaops.donations.compensation_services).
     roles.PROGRAM_MANAGER: ["donors.convert_program_donors"],
+    # The laboratory writes what testing finds: the confirmed blood group, reactive results.
+    roles.LAB_TECHNOLOGIST: ["donors.record_test_results"],
+    roles.LAB_SUPERVISOR: ["donors.record_test_results"],
 }

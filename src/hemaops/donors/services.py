@@ -23,6 +23,7 @@ from hemaops.donors.configuration import ConfigurationError, configuration_from_
 from hemaops.donors.models import (
     Donor,
     DonorConsent,
+    DonorMarkerResult,
     DonorNumberCounter,
     DonorType,
     DonorTypePeriod,
@@ -414,7 +415,7 @@ def donor_blood_group_record(
     """Put a donor's confirmed ABO/RhD on record. Testing writes it (DESIGN.md: the lab context
     calls this once a donation's type is confirmed, issue 6); the demo loader, as the
     operator, writes the demo donors'. Pages and the API only read it."""
-    require_permission(actor, "donors.change_donor")
+    require_permission(actor, "donors.record_test_results")
     donor = _locked(donor)
     _refuse_if_merged(donor)
     if abo not in Donor.AboGroup.values:
@@ -433,6 +434,45 @@ def donor_blood_group_record(
         data={"old": old, "new": {"abo": abo, "rhd": rhd, "recorded_on": recorded_on}},
     )
     return donor
+
+
+@transaction.atomic
+def donor_marker_result_record(
+    *, actor: User | None, donor: Donor, tested_on: date, marker: str, result: str, din: str
+) -> DonorMarkerResult:
+    """Put a test result that weighs on eligibility on the donor's record (the laboratory
+    calls this for a reactive or confirmed positive result); screening then defers the donor
+    by the engine's marker table. Recording the same result of the same DIN twice changes
+    nothing."""
+    require_permission(actor, "donors.record_test_results")
+    try:
+        rules.MARKER_RULES[(rules.Marker(marker), rules.MarkerResult(result))]
+    except (ValueError, KeyError):
+        raise DonorsError(
+            f"marker: {marker} {result} is not in the eligibility engine's marker table",
+            code="unknown_code",
+            field="marker",
+        ) from None
+    existing = DonorMarkerResult.objects.filter(din=din, marker=marker, result=result).first()
+    if existing is not None:
+        return existing
+    row = DonorMarkerResult.objects.create(
+        donor=donor,
+        tested_on=tested_on,
+        marker=marker,
+        result=result,
+        din=din,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    audit_record(
+        stream=STREAM,
+        action="donors.donor.marker_result_recorded",
+        actor=actor,
+        target=donor,
+        data={"new": {"marker": marker, "result": result, "tested_on": tested_on, "din": din}},
+    )
+    return row
 
 
 @transaction.atomic

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class LabConfig(AppConfig):
+    name = "hemaops.lab"
+    label = "lab"
+    verbose_name = "Laboratory: testing and release of donations"
