@@ -96,6 +96,17 @@ def test_an_indefinitely_deferred_donor_is_not_listed(staff, site, today):
 
 
 @pytest.mark.django_db
+def test_a_donor_with_a_reactive_test_result_on_record_is_not_listed(today):
+    donor = donor_make()
+    donor_services.donor_marker_result_record(
+        actor=None, donor=donor, tested_on=today, marker="hcv", result="repeatedly_reactive", din="W000126000001"
+    )
+    listing = recruitment_list(on=today + timedelta(days=400), procedure="whole_blood")
+    assert listing.rows == []
+    assert listing.counts.deferred_indefinitely_or_permanently == 1
+
+
+@pytest.mark.django_db
 def test_a_donor_who_never_gave_is_listed_with_contacts(today):
     donor = donor_make(abo="O", rhd="neg")
     (row,) = recruitment_list(on=today, procedure="whole_blood").rows
@@ -257,7 +268,7 @@ def test_histories_load_in_a_fixed_number_of_queries(staff, site, today, django_
     for days_ago in (70, 80, 90):
         gave(staff, donor_make(), site, days_ago=days_ago)
     deferred(staff, donor_make(), site)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         listing = recruitment_list(on=today, procedure="whole_blood")
     assert listing.counts.listed == 3
 

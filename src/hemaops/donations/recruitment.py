@@ -33,7 +33,7 @@ from hemaops.donations.recruitment_rules import eligible_since, history_case, ju
 from hemaops.donations.services import DONATION_TYPE_OF_DONOR, jurisdiction_of
 from hemaops.donors import rules
 from hemaops.donors.configuration import procedure_label
-from hemaops.donors.models import Donor, DonorConsent, DonorType, DonorTypePeriod
+from hemaops.donors.models import Donor, DonorConsent, DonorMarkerResult, DonorType, DonorTypePeriod
 from hemaops.donors.selectors import eligibility_configuration_on
 
 PROCEDURES: tuple[str, ...] = tuple(procedure.value for procedure in rules.Procedure)
@@ -183,8 +183,7 @@ def _histories(donors: QuerySet[Donor]) -> dict[int, list[rules.PriorDonation]]:
 
 
 def _deferrals(donors: QuerySet[Donor]) -> dict[int, list[rules.RecordedDeferral]]:
-    # The duplicates' deferrals are the survivor's too: stricter than screening today, which
-    # reads only the record screened (see the report of this change).
+    # The duplicates' deferrals are the survivor's too, as at screening.
     deferrals: dict[int, list[rules.RecordedDeferral]] = defaultdict(list)
     rows = DonorDeferral.objects.filter(_of_these(donors)).values_list(
         "donor_id", "donor__merged_into_id", "kind", "code", "until"
@@ -194,6 +193,21 @@ def _deferrals(donors: QuerySet[Donor]) -> dict[int, list[rules.RecordedDeferral
             rules.RecordedDeferral(rules.DeferralKind(kind), code, until)
         )
     return deferrals
+
+
+def _marker_histories(donors: QuerySet[Donor]) -> dict[int, list[rules.MarkerRecord]]:
+    """Test results on record (written by the laboratory), as screening reads them."""
+    markers: dict[int, list[rules.MarkerRecord]] = defaultdict(list)
+    rows = (
+        DonorMarkerResult.objects.filter(_of_these(donors))
+        .order_by("tested_on", "pk")
+        .values_list("donor_id", "donor__merged_into_id", "tested_on", "marker", "result")
+    )
+    for donor_id, survivor_id, tested_on, marker, result in rows:
+        markers[survivor_id or donor_id].append(
+            rules.MarkerRecord(tested_on, rules.Marker(marker), rules.MarkerResult(result))
+        )
+    return markers
 
 
 def _current_types(donors: QuerySet[Donor]) -> dict[int, str]:
@@ -280,6 +294,7 @@ def recruitment_list(
     config = eligibility_configuration_on(on)
     histories = _histories(donors)
     deferrals = _deferrals(donors)
+    markers = _marker_histories(donors)
     types = _current_types(donors)
     refused = _contact_refused(donors)
     site_jurisdiction = (
@@ -305,6 +320,7 @@ def recruitment_list(
             donation_type=rules.DonationType(DONATION_TYPE_OF_DONOR.get(current_type, "allogeneic")),
             history=history,
             deferrals=tuple(deferrals.get(donor_id, ())),
+            marker_history=tuple(markers.get(donor_id, ())),
         )
         judged = judge_history(case, config)
         if not judged.listed:

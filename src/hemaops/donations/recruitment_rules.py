@@ -95,6 +95,7 @@ def history_case(
     donation_type: rules.DonationType,
     history: tuple[rules.PriorDonation, ...],
     deferrals: tuple[rules.RecordedDeferral, ...],
+    marker_history: tuple[rules.MarkerRecord, ...] = (),
 ) -> rules.Case:
     """The case screening would build on ``on`` before the donor arrives: history and
     deferrals on record, no vitals, no answers, no height, no parental consent (screening
@@ -108,6 +109,7 @@ def history_case(
         jurisdiction=jurisdiction,
         history=history,
         deferrals=deferrals,
+        marker_history=marker_history,
     )
 
 
