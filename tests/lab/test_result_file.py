@@ -452,8 +452,29 @@ def test_unknown_and_repeated_columns_are_header_errors_and_the_lines_are_still_
     header = HEADER + ",Result,marker"
     parsed = parse_result_file(csv_file(line_with(marker="hiv") + ",x,hiv", SEROLOGY + ",y,z", header=header))
     assert [(e.line, e.field) for e in parsed.errors] == [(1, "header"), (1, "header"), (2, "marker")]
-    assert parsed.errors[0].message.startswith("header: unknown columns 'result' (expected the columns")
+    assert parsed.errors[0].message.startswith("header: unknown columns 'Result' (expected the columns")
     assert parsed.errors[1].message.startswith("header: columns given twice: marker (expected")
+
+
+def test_a_file_without_its_header_line_is_one_header_error():
+    error = the_error(SEROLOGY.encode() + b"\n" + SEROLOGY.encode())
+    assert (error.line, error.field) == (1, "header")
+    assert error.message.startswith("header: the first line is not the header (expected the columns din,")
+
+
+def test_an_unclosed_double_quote_is_reported_on_the_line_where_it_opens():
+    parsed = parse_result_file(csv_file(SEROLOGY, line_with(instrument='"Alinity s'), SEROLOGY))
+    assert [(e.line, e.field) for e in parsed.errors] == [(3, "file")]
+    assert parsed.errors[0].message.endswith("or a double quote that is not closed)")
+
+
+def test_a_field_too_long_for_csv_stops_the_reading_with_a_file_error():
+    parsed = parse_result_file(
+        csv_file(SEROLOGY, line_with(instrument="x" * 200_000), line_with(marker="hiv"))
+    )
+    assert parsed.errors == [
+        LineError(3, "file", "file: not readable as CSV after line 2: field larger than field limit (131072)")
+    ]
 
 
 def test_a_semicolon_separated_header_gets_a_hint():
@@ -554,3 +575,12 @@ def test_the_docs_name_every_marker_stage_and_value():
     text = DOCS.read_text(encoding="utf-8")
     for code in [*Marker, *Stage, *Reading, *COLUMNS, *(v for vs in ALLOWED_VALUES.values() for v in vs)]:
         assert f"`{code}`" in text, code
+
+
+def test_every_example_in_the_docs_parses_without_errors():
+    blocks = DOCS.read_text(encoding="utf-8").split("```csv\n")[1:]
+    assert len(blocks) == 3
+    for block in blocks:
+        parsed = parse_result_file(block.split("```", 1)[0].encode())
+        assert parsed.errors == []
+        assert parsed.rows

@@ -102,7 +102,10 @@ _COMBINATIONS: Final = {
     for reading in readings
 }
 
-_DIN_EXAMPLE = "W000126000101, W0001 26 000101 K (with its check character) or =W00012600010100 (scanned)"
+_DIN_EXAMPLE = (
+    "the 13 characters such as W000126000101, optionally a space and the check character after them, "
+    "or the scanned data such as =W00012600010100"
+)
 _TIME_EXAMPLE = "e.g. 2026-11-25T14:30:00-05:00 or 2026-11-25T19:30:00Z"
 
 
@@ -223,7 +226,8 @@ class _Parser:
                         line,
                         "file",
                         f"file: this line has {len(fields)} fields and the header {width} "
-                        "(a missing or extra comma, or a value with a comma that is not in double quotes)",
+                        "(a missing or extra comma, a value with a comma that is not in double quotes, "
+                        "or a double quote that is not closed)",
                     )
                     continue
                 self._line(line, pick(fields))
@@ -245,12 +249,15 @@ class _Parser:
         names = [name.strip().lower() for name in fields]
         expected = f"expected the columns {','.join(COLUMNS)}, in any order"
         missing = [column for column in COLUMNS if column not in names]
-        unknown = [name for name in names if name not in COLUMNS]
+        unknown = [name.strip() for name in fields if name.strip().lower() not in COLUMNS]
         repeated = sorted({name for name in names if name in COLUMNS and names.count(name) > 1})
         if len(names) == 1 and ";" in names[0]:
             self.errors.add(
                 line, "header", f"header: columns are separated by commas, not semicolons ({expected})"
             )
+            return None
+        if not set(names) & set(COLUMNS):
+            self.errors.add(line, "header", f"header: the first line is not the header ({expected})")
             return None
         if missing:
             self.errors.add(line, "header", f"header: missing columns {_choices(missing)} ({expected})")
@@ -266,8 +273,8 @@ class _Parser:
 
     def _line(self, line: int, fields: tuple[str, ...]) -> None:
         """Check one line (its fields in COLUMNS order); keep it as a row when nothing is wrong."""
-        din_raw, marker_raw, stage_raw, reading_raw, value_raw, time_raw, instrument, run_id, pool_id = (
-            field.strip() for field in fields
+        din_raw, marker_raw, stage_raw, reading_raw, value_raw, time_raw, instrument, run_id, pool_id = map(
+            str.strip, fields
         )
         add = self.errors.add
         ok = True

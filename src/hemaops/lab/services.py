@@ -484,11 +484,18 @@ def _row_errors(rows: Sequence[ResultRow], donations: dict[str, Donation]) -> li
         for t in DonationTesting.objects.filter(donation__in=[d.pk for d in donations.values()])
     }
     panels: dict[date, TestPanel | None] = {}
+    now = timezone.now()
     for row in rows:
         donation = donations.get(row.din)
         if donation is None:
             errors.append((row.line, "din", f"no donation has DIN {row.din}"))
             continue
+        if row.tested_at > now:
+            errors.append((row.line, "tested_at", f"{row.tested_at.isoformat()} is in the future"))
+        elif row.tested_at < donation.started_at:
+            errors.append(
+                (row.line, "tested_at", f"{row.tested_at.isoformat()} is before {row.din} was collected")
+            )
         testing = testings.get(donation.pk)
         if testing is not None:
             required = set(testing.required_markers)
