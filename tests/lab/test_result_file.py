@@ -270,7 +270,7 @@ TYPING_FAULTS = [
     ("abo,typing,positive,A", "stage", "stage: abo (typing) is not tested in stage typing"),
     ("rhd,forward,positive,pos", "stage", "stage: rhd (typing) is not tested in stage forward"),
     ("rhd,typing,positive,weak_d", "value", "value: 'weak_d' is not a rhd value (expected one of: pos, neg,"),
-    ("rhd,typing,invalid,pos", "reading", "reading: invalid is not a reading of rhd typing"),
+    ("rhd,typing,indeterminate,pos", "reading", "reading: indeterminate is not a reading of rhd typing"),
     ("antibody_screen,typing,reactive,", "reading", "reading: reactive is not a reading of antibody_screen"),
     ("antibody_screen,typing,positive,pos", "value", "value: 'pos' given, but only abo and rhd lines"),
 ]
@@ -584,3 +584,13 @@ def test_every_example_in_the_docs_parses_without_errors():
         parsed = parse_result_file(block.split("```", 1)[0].encode())
         assert parsed.errors == []
         assert parsed.rows
+
+
+def test_a_failed_typing_run_is_exported_as_invalid_with_no_value():
+    data = (
+        "din,marker,stage,reading,value,tested_at,instrument,run_id,pool_id\n"
+        "W000126000101,abo,forward,invalid,,2026-11-25T10:00:00Z,Echo,E-1,\n"
+    ).encode()
+    parsed = parse_result_file(data)
+    assert parsed.errors == []
+    assert (parsed.rows[0].reading.value, parsed.rows[0].value) == ("invalid", "")

@@ -81,9 +81,11 @@ def _readings(marker: Marker, stage: Stage) -> tuple[Reading, ...]:
         return (Reading.POSITIVE, Reading.NEGATIVE, Reading.INDETERMINATE)
     if METHOD[marker] is not Method.TYPING:
         return (Reading.REACTIVE, Reading.NONREACTIVE, Reading.INVALID)
+    # A failed typing run is exported as invalid (with no value): it counts for nothing, the
+    # typing is done again.
     if marker in ALLOWED_VALUES:  # the value is the answer; the reading may be either pair
-        return (Reading.POSITIVE, Reading.NEGATIVE, Reading.REACTIVE, Reading.NONREACTIVE)
-    return (Reading.POSITIVE, Reading.NEGATIVE)
+        return (Reading.POSITIVE, Reading.NEGATIVE, Reading.REACTIVE, Reading.NONREACTIVE, Reading.INVALID)
+    return (Reading.POSITIVE, Reading.NEGATIVE, Reading.INVALID)
 
 
 #: The readings each (marker, stage) takes.
@@ -307,7 +309,7 @@ class _Parser:
                         "(leave it empty)",
                     )
                     ok = False
-            else:
+            elif not (reading is Reading.INVALID and not value_raw):
                 value = values.get(value_raw.lower(), "")
                 if not value:
                     what = "missing" if not value_raw else f"{value_raw!r} is not a {marker} value"
