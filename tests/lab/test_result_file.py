@@ -588,9 +588,9 @@ def test_every_example_in_the_docs_parses_without_errors():
 
 def test_a_failed_typing_run_is_exported_as_invalid_with_no_value():
     data = (
-        "din,marker,stage,reading,value,tested_at,instrument,run_id,pool_id\n"
-        "W000126000101,abo,forward,invalid,,2026-11-25T10:00:00Z,Echo,E-1,\n"
-    ).encode()
+        b"din,marker,stage,reading,value,tested_at,instrument,run_id,pool_id\n"
+        b"W000126000101,abo,forward,invalid,,2026-11-25T10:00:00Z,Echo,E-1,\n"
+    )
     parsed = parse_result_file(data)
     assert parsed.errors == []
     assert (parsed.rows[0].reading.value, parsed.rows[0].value) == ("invalid", "")
