@@ -53,6 +53,8 @@ INDETERMINATE = R.INDETERMINATE
 ROUTINE_INFECTIOUS = frozenset(INFECTIOUS - {M.BABESIA_NAT})
 TYPING_MARKERS = frozenset({M.ABO, M.RHD, M.ANTIBODY_SCREEN})
 PANEL = Panel(markers=ROUTINE_INFECTIOUS | TYPING_MARKERS)
+# 610.40(a)(2): Source Plasma is exempt from HTLV, WNV and Chagas; anti-HBc per the §5.1 table.
+SOURCE_PLASMA_EXEMPTIONS = frozenset({M.ANTI_HTLV, M.WNV_NAT, M.T_CRUZI, M.ANTI_HBC})
 
 
 def res(marker: Marker, stage: Stage, reading: Reading, value: str = "") -> Result:
@@ -121,10 +123,10 @@ def test_method_table_covers_every_marker_and_only_typing_is_not_infectious():
         (PANEL, "double_red_cells", "DC", False, PANEL.markers | {M.BABESIA_NAT}),
         # Source Plasma: exempt from HTLV, WNV, Chagas (610.40(a)(2)) and anti-HBc (§5.1 table);
         # syphilis stays (640.65(b)).
-        (PANEL, "source_plasma", "TX", False, PANEL.markers - SOURCE_PLASMA_EXEMPT),
+        (PANEL, "source_plasma", "TX", False, PANEL.markers - SOURCE_PLASMA_EXEMPTIONS),
         # Source Plasma in a Babesia state: still no Babesia NAT (the guidance covers blood for
         # transfusion, not Source Plasma).
-        (PANEL, "source_plasma", "NY", False, PANEL.markers - SOURCE_PLASMA_EXEMPT),
+        (PANEL, "source_plasma", "NY", False, PANEL.markers - SOURCE_PLASMA_EXEMPTIONS),
         # A donor with a documented nonreactive T. cruzi test is not retested (FDA T. cruzi
         # guidance: one-time donor qualification).
         (PANEL, "whole_blood", "TX", True, PANEL.markers - {M.T_CRUZI}),
@@ -158,6 +160,10 @@ def test_required_markers(panel, procedure, state, qualified, expected):
     )
 
 
+def test_source_plasma_exemptions_are_the_regulatory_ones():
+    assert SOURCE_PLASMA_EXEMPT == SOURCE_PLASMA_EXEMPTIONS
+
+
 def test_source_plasma_still_needs_hiv_hbv_hcv_and_syphilis():
     # 610.40(a)(1) covers Source Plasma; syphilis under 640.65(b).
     required = required_markers(
@@ -175,9 +181,26 @@ def test_source_plasma_still_needs_hiv_hbv_hcv_and_syphilis():
     assert not required & {M.ANTI_HTLV, M.WNV_NAT, M.T_CRUZI, M.ANTI_HBC, M.BABESIA_NAT}
 
 
-@pytest.mark.parametrize(
-    "state", ["CT", "DE", "ME", "MD", "MA", "MN", "NH", "NJ", "NY", "PA", "RI", "VT", "VA", "WI", "DC"]
+FDA_BABESIA_STATES = (
+    "CT",
+    "DE",
+    "ME",
+    "MD",
+    "MA",
+    "MN",
+    "NH",
+    "NJ",
+    "NY",
+    "PA",
+    "RI",
+    "VT",
+    "VA",
+    "WI",
+    "DC",
 )
+
+
+@pytest.mark.parametrize("state", FDA_BABESIA_STATES)
 def test_every_fda_babesia_state_adds_babesia_nat(state):
     # FDA Babesia guidance (May 2019): year-round NAT in these 14 states and DC.
     required = required_markers(
@@ -196,7 +219,8 @@ def test_states_off_the_babesia_list_add_no_babesia_nat(state):
 
 
 def test_babesia_state_list_is_the_fda_list():
-    assert len(BABESIA_STATES) == 15
+    # FDA Babesia guidance (May 2019): 14 states and Washington DC, nothing else.
+    assert frozenset(FDA_BABESIA_STATES) == BABESIA_STATES
 
 
 # --- Serology -----------------------------------------------------------------------------
@@ -481,16 +505,20 @@ def test_interpret_typing_discrepant(results, history, typed, reason):
     assert interpret_typing(results, history) == Typing(TypingStatus.DISCREPANT, typed, reason)
 
 
-def test_interpret_typing_uses_the_last_valid_reading():
-    # A re-run after a failed run or a corrected re-test: the last valid reading is the typing.
-    results = [
-        res(M.ABO, S.FORWARD, POSITIVE, "B"),
-        res(M.ABO, S.FORWARD, POSITIVE, "A"),
+def test_interpret_typing_ignores_failed_runs_but_not_disagreeing_valid_ones():
+    # A failed run counts for nothing; two valid forward typings that disagree are a
+    # discrepancy to investigate, not a correction the last reading wins.
+    rerun = [
         res(M.ABO, S.FORWARD, INVALID, "O"),
+        res(M.ABO, S.FORWARD, POSITIVE, "A"),
         res(M.ABO, S.REVERSE, POSITIVE, "A"),
         res(M.RHD, S.TYPING, POSITIVE, "pos"),
     ]
-    assert interpret_typing(results, None) == Typing(TypingStatus.CONCORDANT, A_POS)
+    assert interpret_typing(rerun, None) == Typing(TypingStatus.CONCORDANT, A_POS)
+    disagreeing = [res(M.ABO, S.FORWARD, POSITIVE, "B"), *rerun]
+    assert interpret_typing(disagreeing, None).status is TypingStatus.DISCREPANT
+    rhd_disagreeing = [*rerun, res(M.RHD, S.TYPING, NEGATIVE, "neg")]
+    assert interpret_typing(rhd_disagreeing, None).status is TypingStatus.DISCREPANT
 
 
 # --- Antibody screen ----------------------------------------------------------------------

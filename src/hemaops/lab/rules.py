@@ -226,6 +226,17 @@ def interpret_typing(results: Sequence[Result], history: BloodType | None) -> Ty
     weak_d = [r for r in _valid(results, Marker.RHD, Stage.TYPING) if r.value in {"weak_d_pos", "weak_d_neg"}]
     if not forward or not reverse or not rhd:
         return Typing(TypingStatus.PENDING)
+    # Two valid typings of one donation that disagree are a discrepancy to investigate, not a
+    # correction: the last reading does not silently win.
+    for what, readings in (
+        ("forward ABO", forward),
+        ("reverse ABO", reverse),
+        ("RhD", rhd),
+        ("weak D", weak_d),
+    ):
+        values = sorted({r.value for r in readings})
+        if len(values) > 1:
+            return Typing(TypingStatus.DISCREPANT, reason=f"{what} typings disagree: {', '.join(values)}")
     forward_group, reverse_group = forward[-1].value, reverse[-1].value
     if forward_group not in ABO_GROUPS or reverse_group not in ABO_GROUPS:
         return Typing(
@@ -349,8 +360,9 @@ def evaluate(
 ) -> Evaluation:
     """The donation's testing status. Reactive wins over everything (the unit is never used);
     then an active hold; then an unresolved ABO/RhD discrepancy; then any required result
-    still missing; otherwise acceptable. ``discrepancy_resolved_as`` is the type a supervisor
-    signed for after investigating a discrepancy."""
+    still missing; otherwise acceptable. A marker tested though not required counts once it has
+    an answer (610.40(h)(1)). ``discrepancy_resolved_as`` is the type a supervisor signed for
+    after investigating a discrepancy."""
     markers = {marker: marker_status(marker, results) for marker in sorted(required & INFECTIOUS)}
     # A marker the donation did not need but was tested for still counts once it has an answer:
     # a reactive screening test stops the unit whether or not the test was required
