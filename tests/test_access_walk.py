@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -36,8 +37,11 @@ from hemaops.finance import services as finance_services
 from hemaops.finance.models import FiscalPeriod
 from hemaops.finance.services import PostingLine
 from hemaops.isbt128.din import Din
+from hemaops.lab import services as lab_services
+from hemaops.lab.models import DonationTesting, DonorNotification
 from tests.conftest import PASSWORD
 from tests.donations.drive_factories import bus_make, drive_day, drive_make, mobile_program_make, slot_make
+from tests.lab.results import file_of, full_panel, line
 
 STAFF = frozenset(roles.STAFF_ROLES)
 ADMINISTRATOR = frozenset({roles.ADMINISTRATOR})
@@ -807,7 +811,123 @@ DONATION_ROUTES += [
     ),
 ]
 
-ROUTES += DONOR_ROUTES + DONATION_ROUTES
+# The laboratory (issue 6 item 6).
+# placeholders: {lab_donation} {lab_din} (acceptable), {discrepancy_donation}; per role, one
+# each (see lab_world): {unverified_result} {active_hold} {notification}
+LAB_READERS = frozenset(
+    {roles.LAB_TECHNOLOGIST, roles.LAB_SUPERVISOR, roles.QUALITY_OFFICER, roles.MEDICAL_DIRECTOR}
+)
+LAB_WORKERS = frozenset({roles.LAB_TECHNOLOGIST, roles.LAB_SUPERVISOR})  # import, enter, verify
+LAB_HOLDERS = frozenset({roles.LAB_TECHNOLOGIST, roles.LAB_SUPERVISOR, roles.QUALITY_OFFICER})
+LAB_SUPERVISOR = frozenset({roles.LAB_SUPERVISOR})
+LAB_PANEL = [
+    "anti_hiv_1_2", "hiv_nat", "hbsag", "anti_hbc", "hbv_nat", "anti_hcv", "hcv_nat", "anti_htlv", "syphilis",
+    "wnv_nat", "t_cruzi", "abo", "rhd", "antibody_screen",
+]  # fmt: skip
+NOTIFICATION_READERS = frozenset({roles.LAB_SUPERVISOR, roles.QUALITY_OFFICER, roles.MEDICAL_DIRECTOR})
+NOTIFIERS = frozenset({roles.LAB_SUPERVISOR, roles.MEDICAL_DIRECTOR})
+
+
+def _acceptable_donation() -> Donation:
+    testing = DonationTesting.objects.filter(status="acceptable").order_by("pk").first()
+    assert testing is not None
+    return testing.donation
+
+
+def _result_file(n: int) -> dict[str, Any]:
+    din = _acceptable_donation().din.din
+    data = file_of([line(din, "wnv_nat", "individual", "nonreactive", run=f"WALK{n}")])
+    return {"file": SimpleUploadedFile(f"walk{n}.csv", data, content_type="text/csv")}
+
+
+def _hand_result(n: int) -> dict[str, Any]:
+    return {
+        "din": _acceptable_donation().din.din,
+        "marker": "wnv_nat",
+        "stage": "individual",
+        "reading": "nonreactive",
+    }
+
+
+def _release_page(n: int) -> dict[str, Any]:
+    return {"donations": [_acceptable_donation().pk], "password": PASSWORD}
+
+
+def _release_api(n: int) -> dict[str, Any]:
+    return {"dins": [_acceptable_donation().din.din], "password": PASSWORD}
+
+
+_DISCREPANCY = {"abo": "B", "rhd": "pos", "reason": "walk", "password": PASSWORD}
+LAB_ROUTES: list[Route] = [
+    Route("GET", "/lab/", LAB_READERS, "lab:home"),
+    Route("GET", "/lab/donations/find/", LAB_READERS, "lab:donation_find"),
+    Route("GET", "/lab/donations/{lab_donation}/", LAB_READERS, "lab:testing_detail"),
+    Route("POST", "/lab/donations/{lab_donation}/holds/", LAB_HOLDERS, "lab:hold_place", {"reason": "walk"}),
+    Route("POST", "/lab/holds/{active_hold}/lift/", LAB_HOLDERS, "lab:hold_lift", {"reason": "walk"}),
+    Route(
+        "GET", "/lab/donations/{discrepancy_donation}/discrepancy/", LAB_SUPERVISOR, "lab:discrepancy_resolve"
+    ),
+    Route(
+        "POST",
+        "/lab/donations/{discrepancy_donation}/discrepancy/",
+        LAB_SUPERVISOR,
+        "lab:discrepancy_resolve",
+        _DISCREPANCY,
+    ),
+    Route("GET", "/lab/results/import/", LAB_WORKERS, "lab:results_import"),
+    Route("POST", "/lab/results/import/", LAB_WORKERS, "lab:results_import", _result_file),
+    Route("GET", "/lab/results/new/", LAB_WORKERS, "lab:result_enter"),
+    Route("POST", "/lab/results/new/", LAB_WORKERS, "lab:result_enter", _hand_result),
+    Route("POST", "/lab/results/{unverified_result}/verify/", LAB_WORKERS, "lab:result_verify"),
+    Route("GET", "/lab/releases/", LAB_READERS, "lab:release_queue"),
+    Route("POST", "/lab/releases/", LAB_SUPERVISOR, "lab:release_queue", _release_page),
+    Route("GET", "/lab/notifications/", NOTIFICATION_READERS, "lab:notification_list"),
+    Route(
+        "POST", "/lab/notifications/{notification}/done/", NOTIFIERS, "lab:notification_done", {"how": "walk"}
+    ),
+    Route("GET", "/lab/deferred-donors/", LAB_READERS, "lab:deferred_donor_list"),
+    Route(
+        "POST", "/api/v1/lab/results/import", LAB_WORKERS, "api:POST /api/v1/lab/results/import", _result_file
+    ),
+    Route("POST", "/api/v1/lab/results", LAB_WORKERS, "api:POST /api/v1/lab/results", _hand_result),
+    Route(
+        "POST",
+        "/api/v1/lab/results/{unverified_result}/verify",
+        LAB_WORKERS,
+        "api:POST /api/v1/lab/results/{result_id}/verify",
+    ),
+    Route("GET", "/api/v1/lab/donations/{lab_din}", LAB_READERS, "api:GET /api/v1/lab/donations/{din}"),
+    Route(
+        "POST",
+        "/api/v1/lab/donations/{lab_din}/holds",
+        LAB_HOLDERS,
+        "api:POST /api/v1/lab/donations/{din}/holds",
+        {"reason": "walk"},
+    ),
+    Route(
+        "POST",
+        "/api/v1/lab/holds/{active_hold}/lift",
+        LAB_HOLDERS,
+        "api:POST /api/v1/lab/holds/{hold_id}/lift",
+        {"reason": "walk"},
+    ),
+    Route("POST", "/api/v1/lab/releases", LAB_SUPERVISOR, "api:POST /api/v1/lab/releases", _release_api),
+    Route(
+        "GET",
+        "/api/v1/lab/worklists/release-queue",
+        LAB_READERS,
+        "api:GET /api/v1/lab/worklists/release-queue",
+    ),
+    Route(
+        "GET",
+        "/api/v1/lab/worklists/notifications",
+        NOTIFICATION_READERS,
+        "api:GET /api/v1/lab/worklists/notifications",
+    ),
+    Route("GET", "/api/v1/lab/deferred-donors", LAB_READERS, "api:GET /api/v1/lab/deferred-donors"),
+]
+
+ROUTES += DONOR_ROUTES + DONATION_ROUTES + LAB_ROUTES
 
 # Open to everyone by design, or Django's own machinery with its own tests.
 PUBLIC_URL_NAMES = {
@@ -855,10 +975,10 @@ def _walked_tables() -> list[str]:
     ]
 
 
-def _fingerprint() -> str:
-    """A digest of every row of every Hemaops table, audit trail included. On PostgreSQL one
-    query digests each table's rows in the database; elsewhere the rows are read and digested
-    here (slower, same meaning)."""
+def _fingerprint() -> dict[str, str]:
+    """A digest of the rows of every Hemaops table, audit trail included, by table (so a
+    failure names what changed). On PostgreSQL one query digests each table's rows in the
+    database; elsewhere the rows are read and digested here (slower, same meaning)."""
     if connection.vendor == "postgresql":
         # Table names come from the models, never from input.
         digests = " UNION ALL ".join(
@@ -868,15 +988,21 @@ def _fingerprint() -> str:
         )
         with connection.cursor() as cursor:
             cursor.execute(digests)
-            return hashlib.sha256(repr(cursor.fetchall()).encode()).hexdigest()
-    digest = hashlib.sha256()
+            return dict(cursor.fetchall())
+    tables = {}
     for config in apps.get_app_configs():
         if not config.name.startswith("hemaops.") and config.label not in {"auth", "otp_totp"}:
             continue
         for model in config.get_models():
+            digest = hashlib.sha256()
             for row in model._default_manager.order_by("pk").values():
                 digest.update(json.dumps(row, default=str, sort_keys=True).encode())
-    return digest.hexdigest()
+            tables[model._meta.db_table] = digest.hexdigest()
+    return tables
+
+
+def _changed_tables(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return sorted(table for table in after if before.get(table) != after[table])
 
 
 @pytest.mark.django_db
@@ -1034,6 +1160,87 @@ def oversight_world(make_user, collection_world) -> dict[str, int]:
 
 
 @pytest.fixture
+def lab_world(site, make_user, collection_world) -> dict[str, Any]:
+    """The lab's panel; the walk's donation acceptable (a full nonreactive panel); a donation
+    in ABO discrepancy; a donation NAT reactive for HIV and HCV (two notifications due); and,
+    for each role that may consume it, its own hand-entered result to verify (entered by a
+    technologist who is not one of the walk's users), active hold and notification."""
+    lab_services.panel_set(actor=None, name="Standard", effective_from=date(2024, 1, 1), markers=LAB_PANEL)
+    screener, phlebotomist = make_user(roles.SCREENER), make_user(roles.PHLEBOTOMIST)
+
+    def donation_of(family_name: str, abo: str = "") -> Donation:
+        donor = donor_services.donor_register(
+            actor=None,
+            details=donor_services.DonorDetails(
+                family_name=family_name, given_name="Lab", date_of_birth=date(1975, 2, 3), sex="M"
+            ),
+            not_a_duplicate=True,
+        )
+        if abo:
+            type(donor).objects.filter(pk=donor.pk).update(abo_on_record=abo, rhd_on_record="pos")
+        screening = collection_services.screening_record(
+            actor=screener, donor=donor, site=site, procedure="whole_blood", vitals=WALK_VITALS
+        )
+        now = collection_services.timezone.now()
+        return collection_services.donation_record(
+            actor=phlebotomist,
+            screening=screening,
+            din=collection_services.din_generate(actor=None, site=site, year="25").issued,
+            started_at=now,
+            ended_at=now,
+            volume_ml=500,
+            bag_lot="LOT",
+            outcome="complete",
+        )
+
+    accepted = Donation.objects.select_related("din").get(pk=collection_world["donation"])
+    discrepant = donation_of("Typer", abo="A")
+    reactive = donation_of("Reactor")
+    pending = donation_of("Waiter")
+    dr = reactive.din.din
+    technologist = make_user(roles.LAB_TECHNOLOGIST, username="walk_technologist")
+    lab_services.results_import(
+        actor=technologist,
+        filename="walk.csv",
+        data=file_of(
+            [
+                *full_panel(accepted.din.din),
+                *full_panel(discrepant.din.din, abo="B"),
+                *full_panel(dr, skip=frozenset({"hiv_nat", "hcv_nat", "wnv_nat"})),
+                line(dr, "hiv_nat", "individual", "reactive"),
+                line(dr, "hcv_nat", "individual", "reactive"),
+                *full_panel(pending.din.din, skip=frozenset({"wnv_nat"})),
+            ]
+        ),
+    )
+    results = {
+        role: lab_services.result_enter(
+            actor=technologist, donation=pending, marker="wnv_nat", stage="individual", reading="nonreactive"
+        ).pk
+        for role in LAB_WORKERS
+    }
+    holds = {
+        role: lab_services.hold_place(actor=technologist, donation=pending, reason="walk").pk
+        for role in LAB_HOLDERS
+    }
+    notifications = dict(
+        zip(
+            sorted(NOTIFIERS),
+            DonorNotification.objects.filter(donation=reactive).order_by("pk").values_list("pk", flat=True),
+            strict=True,
+        )
+    )
+    return {
+        "lab_donation": accepted.pk,
+        "lab_din": accepted.din.din,
+        "discrepancy_donation": discrepant.pk,
+        "unverified_result": results,
+        "active_hold": holds,
+        "notification": notifications,
+    }
+
+
+@pytest.fixture
 def walk_world(
     site,
     program,
@@ -1044,6 +1251,7 @@ def walk_world(
     drive_world,
     collection_world,
     oversight_world,
+    lab_world,
 ):
     return {
         "site": site.pk,
@@ -1054,6 +1262,7 @@ def walk_world(
         **drive_world,
         **collection_world,
         **oversight_world,
+        **lab_world,
     }
 
 
@@ -1082,9 +1291,9 @@ def _answer(route: Route, principal: str, client, path: str):
     if route.method == "GET":
         return client.get(path)
     data = route.data(next(_request_numbers)) if callable(route.data) else route.data
-    if route.is_api:
+    if route.is_api and not any(hasattr(value, "read") for value in data.values()):
         return client.post(path, data=json.dumps(data), content_type="application/json")
-    return client.post(path, data=data)
+    return client.post(path, data=data)  # pages, and API uploads (multipart)
 
 
 def _verdict(route: Route, principal: str, response) -> str | None:
@@ -1110,16 +1319,24 @@ def test_route_answers_each_principal_and_denials_change_nothing(
 ):
     # One test per route walks every principal in turn (fixtures once per route keep the
     # walk fast); all failures are collected so one run shows the whole picture.
-    path = route.path.format(**walk_world)
     failures = []
     for principal in PRINCIPALS:
+        # A placeholder given per role names that role's own object (a result to verify, a
+        # hold to lift, a notification to record): each allowed role consumes its own.
+        values = {
+            key: (value.get(principal, next(iter(value.values()))) if isinstance(value, dict) else value)
+            for key, value in walk_world.items()
+        }
+        path = route.path.format(**values)
         client.logout()
         signed_in = _client_for(principal, client, make_user, other_hospital)
         before = _fingerprint()  # after the sign-in, which itself writes (last login, audit)
         response = _answer(route, principal, signed_in, path)
         problem = _verdict(route, principal, response)
-        if problem is None and not _expect_allowed(route, principal) and _fingerprint() != before:
-            problem = "denied, yet the database changed"
+        if problem is None and not _expect_allowed(route, principal):
+            changed = _changed_tables(before, _fingerprint())
+            if changed:
+                problem = f"denied, yet the database changed: {', '.join(changed)}"
         if problem:
             failures.append(f"{principal}: {problem}")
     assert failures == []

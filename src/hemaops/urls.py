@@ -20,6 +20,7 @@ urlpatterns = [
     path("finance/", include("hemaops.finance.urls")),
     path("donors/", include("hemaops.donors.urls")),
     path("donations/", include("hemaops.donations.urls")),
+    path("lab/", include("hemaops.lab.urls")),
     path("", include("hemaops.reporting.urls")),
 ]
 

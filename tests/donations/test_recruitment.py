@@ -99,7 +99,12 @@ def test_an_indefinitely_deferred_donor_is_not_listed(staff, site, today):
 def test_a_donor_with_a_reactive_test_result_on_record_is_not_listed(today):
     donor = donor_make()
     donor_services.donor_marker_result_record(
-        actor=None, donor=donor, tested_on=today, marker="hcv", result="repeatedly_reactive", din="W000126000001"
+        actor=None,
+        donor=donor,
+        tested_on=today,
+        marker="hcv",
+        result="repeatedly_reactive",
+        din="W000126000001",
     )
     listing = recruitment_list(on=today + timedelta(days=400), procedure="whole_blood")
     assert listing.rows == []

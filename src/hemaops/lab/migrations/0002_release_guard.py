@@ -49,6 +49,9 @@ CREATE TRIGGER lab_released_stays_acceptable_or_held
 
 CREATE FUNCTION lab_last_hold_stays_while_not_acceptable() RETURNS trigger AS $$
 BEGIN
+    -- Lifts of one donation's holds take turns on its testing row: two transactions lifting
+    -- its last two holds at once would each see the other hold still active (write skew).
+    PERFORM 1 FROM lab_donationtesting WHERE donation_id = OLD.donation_id FOR UPDATE;
     IF (TG_OP = 'DELETE' OR (OLD.lifted_at IS NULL AND NEW.lifted_at IS NOT NULL))
        AND EXISTS (SELECT 1 FROM lab_donationrelease WHERE donation_id = OLD.donation_id)
        AND EXISTS (SELECT 1 FROM lab_donationtesting WHERE donation_id = OLD.donation_id AND status <> 'acceptable')
