@@ -874,6 +874,34 @@ LAB_ROUTES: list[Route] = [
         "lab:discrepancy_resolve",
         _DISCREPANCY,
     ),
+    Route(
+        "POST",
+        "/lab/donations/{lab_donation}/special-tests/",
+        LAB_WORKERS,
+        "lab:special_test_record",
+        {"test": "cmv_antibody", "result": "negative"},
+    ),
+    Route(
+        "POST",
+        "/lab/donations/{platelet_donation}/bacterial-control/",
+        LAB_WORKERS,
+        "lab:bacterial_control_record",
+        {"method": "lvds"},
+    ),
+    Route(
+        "POST",
+        "/api/v1/lab/donations/{lab_din}/special-tests",
+        LAB_WORKERS,
+        "api:POST /api/v1/lab/donations/{din}/special-tests",
+        {"test": "hemoglobin_s", "result": "negative"},
+    ),
+    Route(
+        "POST",
+        "/api/v1/lab/donations/{platelet_din}/bacterial-control",
+        LAB_WORKERS,
+        "api:POST /api/v1/lab/donations/{din}/bacterial-control",
+        {"method": "pathogen_reduction"},
+    ),
     Route("GET", "/lab/results/import/", LAB_WORKERS, "lab:results_import"),
     Route("POST", "/lab/results/import/", LAB_WORKERS, "lab:results_import", _result_file),
     Route("GET", "/lab/results/new/", LAB_WORKERS, "lab:result_enter"),
@@ -1168,7 +1196,7 @@ def lab_world(site, make_user, collection_world) -> dict[str, Any]:
     lab_services.panel_set(actor=None, name="Standard", effective_from=date(2024, 1, 1), markers=LAB_PANEL)
     screener, phlebotomist = make_user(roles.SCREENER), make_user(roles.PHLEBOTOMIST)
 
-    def donation_of(family_name: str, abo: str = "") -> Donation:
+    def donation_of(family_name: str, abo: str = "", procedure: str = "whole_blood") -> Donation:
         donor = donor_services.donor_register(
             actor=None,
             details=donor_services.DonorDetails(
@@ -1179,7 +1207,11 @@ def lab_world(site, make_user, collection_world) -> dict[str, Any]:
         if abo:
             type(donor).objects.filter(pk=donor.pk).update(abo_on_record=abo, rhd_on_record="pos")
         screening = collection_services.screening_record(
-            actor=screener, donor=donor, site=site, procedure="whole_blood", vitals=WALK_VITALS
+            actor=screener,
+            donor=donor,
+            site=site,
+            procedure=procedure,
+            vitals={**WALK_VITALS, "platelet_count_k_per_ul": 250},
         )
         now = collection_services.timezone.now()
         return collection_services.donation_record(
@@ -1197,6 +1229,7 @@ def lab_world(site, make_user, collection_world) -> dict[str, Any]:
     discrepant = donation_of("Typer", abo="A")
     reactive = donation_of("Reactor")
     pending = donation_of("Waiter")
+    platelets = donation_of("Plateau", procedure="platelets")
     dr = reactive.din.din
     technologist = make_user(roles.LAB_TECHNOLOGIST, username="walk_technologist")
     lab_services.results_import(
@@ -1234,6 +1267,8 @@ def lab_world(site, make_user, collection_world) -> dict[str, Any]:
         "lab_donation": accepted.pk,
         "lab_din": accepted.din.din,
         "discrepancy_donation": discrepant.pk,
+        "platelet_donation": platelets.pk,
+        "platelet_din": platelets.din.din,
         "unverified_result": results,
         "active_hold": holds,
         "notification": notifications,

@@ -34,9 +34,16 @@ def error_response(
     )
 
 
+_ENVELOPES = ("body", "query", "path", "file", "form", "header", "cookie")
+
+
 def _field_of(location: tuple[Any, ...]) -> str | None:
-    # Ninja locations look like ("body", "payload", "lines", 0, "debit"): drop the envelope.
-    parts = [str(part) for part in location if part not in ("body", "query", "path", "payload")]
+    # Ninja locations look like ("body", "payload", "lines", 0, "debit") or ("file", "file"):
+    # drop the envelope, then the payload's own name.
+    parts = [str(part) for part in location]
+    if parts and parts[0] in _ENVELOPES:
+        parts = parts[1:]
+    parts = [part for part in parts if part != "payload"]
     return ".".join(parts) or None
 
 

@@ -258,3 +258,43 @@ def test_an_abo_discrepancy_holds_release_until_the_supervisor_signs_the_type(la
     assert testing.discrepancy_signature.meaning == Signature.Meaning.APPROVED
     donation.donor.refresh_from_db()
     assert donation.donor.abo_on_record == "O"
+
+
+@pytest.mark.parametrize(
+    ("test", "result", "field"),
+    [
+        ("cmv_antibody", "maybe", "result"),
+        ("cmv_virus", "negative", "test"),
+        ("red_cell_antigens", "K", "result"),  # a sign is needed
+        ("red_cell_antigens", "K- K+", "result"),  # twice
+        ("red_cell_antigens", "Q+", "result"),  # not an antigen
+    ],
+)
+def test_a_bad_special_test_names_its_field_and_records_nothing(lab, donation, test, result, field):
+    with pytest.raises(DomainError) as refused:
+        services.special_test_record(actor=lab["technologist"], donation=donation, test=test, result=result)
+    assert refused.value.field == field
+    assert not DonationTesting.objects.filter(donation=donation).exclude(special_tests={}).exists()
+
+
+def test_special_tests_are_kept_as_attributes_of_the_donation(lab, donation):
+    services.special_test_record(
+        actor=lab["technologist"], donation=donation, test="cmv_antibody", result="negative"
+    )
+    testing = services.special_test_record(
+        actor=lab["technologist"], donation=donation, test="red_cell_antigens", result="C+ c+ E- e+ K-"
+    )
+    assert {test: entry["result"] for test, entry in testing.special_tests.items()} == {
+        "cmv_antibody": "negative",
+        "red_cell_antigens": "C+ c+ E- e+ K-",
+    }
+    assert AuditEvent.objects.filter(action="lab.special_test.recorded").count() == 2
+
+
+def test_bacterial_risk_control_is_for_platelet_donations_only(lab, donation):
+    with pytest.raises(DomainError) as refused:
+        services.bacterial_control_record(actor=lab["technologist"], donation=donation, method="lvds")
+    assert refused.value.field == "donation"
+    with pytest.raises(DomainError) as unknown:
+        services.bacterial_control_record(actor=lab["technologist"], donation=donation, method="uv_lamp")
+    assert unknown.value.field == "method"

@@ -133,6 +133,8 @@ class TestingOut(Schema):
     required_markers: list[str]
     marked_for_discard: bool
     late_reactive: bool
+    special_tests: dict[str, str] = Field(description="Special test → result (CMV, HbS, HLA, antigens)")
+    bacterial_control: str = Field(description="Platelets: the bacterial risk control done")
     evaluated_at: datetime
 
 
@@ -247,6 +249,8 @@ def _testing_out(testing: DonationTesting) -> TestingOut:
         required_markers=testing.required_markers,
         marked_for_discard=testing.marked_for_discard,
         late_reactive=testing.late_reactive,
+        special_tests={test: entry["result"] for test, entry in testing.special_tests.items()},
+        bacterial_control=testing.bacterial_control,
         evaluated_at=testing.evaluated_at,
     )
 
@@ -365,6 +369,41 @@ def hold_place(request: HttpRequest, din: str, payload: HoldIn) -> Status:
     donation = access_testing_by_din(actor, din)
     hold = services.hold_place(actor=actor, donation=donation, reason=payload.reason)
     return Status(201, _hold_out(hold, donation.din.din))
+
+
+class SpecialTestIn(Schema):
+    test: str = Field(description="cmv_antibody, hemoglobin_s, hla_antibody or red_cell_antigens")
+    result: str = Field(description="negative or positive; red cell antigens as typed, e.g. 'C+ c+ E- e+ K-'")
+
+
+class BacterialControlIn(Schema):
+    method: str = Field(description="primary_culture, lvds, secondary_test or pathogen_reduction")
+
+
+@router.post(
+    "/donations/{din}/special-tests",
+    response={201: TestingDetailOut},
+    summary="Record a special test the products are ordered by",
+)
+def special_test_record(request: HttpRequest, din: str, payload: SpecialTestIn) -> Status:
+    actor = _actor(request)
+    require_permission(actor, "lab.enter_result")
+    donation = access_testing_by_din(actor, din)
+    services.special_test_record(actor=actor, donation=donation, test=payload.test, result=payload.result)
+    return Status(201, _detail_out(access_testing_by_din(actor, din)))
+
+
+@router.post(
+    "/donations/{din}/bacterial-control",
+    response={201: TestingDetailOut},
+    summary="Record the bacterial risk control done on a platelet donation",
+)
+def bacterial_control_record(request: HttpRequest, din: str, payload: BacterialControlIn) -> Status:
+    actor = _actor(request)
+    require_permission(actor, "lab.enter_result")
+    donation = access_testing_by_din(actor, din)
+    services.bacterial_control_record(actor=actor, donation=donation, method=payload.method)
+    return Status(201, _detail_out(access_testing_by_din(actor, din)))
 
 
 @router.post("/holds/{hold_id}/lift", response={201: HoldOut}, summary="Lift a hold")

@@ -77,3 +77,29 @@ class DiscrepancyForm(SignForm):
 
 class NotificationDoneForm(forms.Form):
     how = forms.CharField(max_length=200, help_text="Letter, telephone, counselling visit.")
+
+
+class SpecialTestForm(forms.Form):
+    test = forms.ChoiceField(
+        choices=[
+            ("cmv_antibody", "CMV antibody"),
+            ("hemoglobin_s", "Hemoglobin S"),
+            ("hla_antibody", "HLA antibodies (TRALI risk reduction)"),
+            ("red_cell_antigens", "Red cell antigens"),
+        ]
+    )
+    result = forms.CharField(
+        max_length=200, help_text="negative or positive; antigens as typed, e.g. C+ c+ E- e+ K-"
+    )
+
+
+class BacterialControlForm(forms.Form):
+    method = forms.ChoiceField(
+        label="Bacterial risk control done",
+        choices=[
+            ("primary_culture", "Primary culture (5-day platelets)"),
+            ("lvds", "Large-volume delayed sampling (7-day platelets)"),
+            ("secondary_test", "Primary culture and a secondary test (7-day platelets)"),
+            ("pathogen_reduction", "Pathogen reduction"),
+        ],
+    )

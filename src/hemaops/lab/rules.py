@@ -79,6 +79,32 @@ INFECTIOUS: Final = frozenset(marker for marker, method in METHOD.items() if met
 # required for release): CMV antibody, red cell antigens, hemoglobin S, HLA antibodies
 # (TRALI risk reduction).
 SPECIAL_TESTS: Final = ("cmv_antibody", "hemoglobin_s", "hla_antibody", "red_cell_antigens")
+_SPECIAL_READINGS: Final = ("negative", "positive")
+# Red cell antigens as typed, e.g. "C+ c+ E- e+ K-": an antigen name then + or -.
+RED_CELL_ANTIGENS: Final = frozenset(
+    {"C", "c", "E", "e", "K", "k", "Fya", "Fyb", "Jka", "Jkb", "M", "N", "S", "s", "Lea", "Leb", "P1", "D"}
+)
+
+
+def special_test_problem(test: str, result: str) -> str | None:
+    """Why a special test's result cannot be recorded, or None. CMV antibody, hemoglobin S
+    and HLA antibodies read negative or positive; red cell antigens are listed as typed."""
+    if test not in SPECIAL_TESTS:
+        return f"unknown special test {test!r} (expected one of: {', '.join(SPECIAL_TESTS)})"
+    if test != "red_cell_antigens":
+        if result not in _SPECIAL_READINGS:
+            return f"{test} reads negative or positive, not {result!r}"
+        return None
+    typed = result.split()
+    if not typed:
+        return "list the antigens typed, e.g. C+ c+ E- e+ K-"
+    for antigen in typed:
+        name, sign = antigen[:-1], antigen[-1:]
+        if name not in RED_CELL_ANTIGENS or sign not in {"+", "-"}:
+            return f"{antigen!r} is not an antigen with + or - (e.g. K-)"
+    if len({antigen[:-1] for antigen in typed}) != len(typed):
+        return "an antigen is listed twice"
+    return None
 
 
 class Stage(enum.StrEnum):

@@ -1022,6 +1022,66 @@ def discrepancy_resolve(
 
 
 @transaction.atomic
+def special_test_record(*, actor: User, donation: Donation, test: str, result: str) -> DonationTesting:
+    """A special test products are ordered by (CMV antibody, hemoglobin S, HLA antibodies for
+    TRALI risk reduction, red cell antigens), kept as an attribute of the donation."""
+    require_permission(actor, "lab.enter_result")
+    problem = rules.special_test_problem(test, result.strip())
+    if problem is not None:
+        field = "test" if test not in rules.SPECIAL_TESTS else "result"
+        raise LabError(f"{field}: {problem}", code="invalid_special_test", field=field)
+    donation = _donation_loaded(donation)
+    testing = _testing_locked(donation)
+    old = testing.special_tests.get(test)
+    testing.special_tests = {
+        **testing.special_tests,
+        test: {"result": result.strip(), "by": actor.get_username(), "at": timezone.now().isoformat()},
+    }
+    testing.save(update_fields=["special_tests"])
+    audit_record(
+        stream=STREAM,
+        action="lab.special_test.recorded",
+        actor=actor,
+        target=testing,
+        data={"old": {test: old}, "new": {test: result.strip()}, "din": donation.din.din},
+    )
+    return testing
+
+
+BACTERIAL_CONTROLS = ("primary_culture", "lvds", "secondary_test", "pathogen_reduction")
+
+
+@transaction.atomic
+def bacterial_control_record(*, actor: User, donation: Donation, method: str) -> DonationTesting:
+    """What was done against bacterial contamination of a platelet donation (it decides the
+    platelets' dating, 5 or 7 days, in the components context)."""
+    require_permission(actor, "lab.enter_result")
+    if method not in BACTERIAL_CONTROLS:
+        raise LabError(
+            f"method: unknown method {method!r} (expected one of: {', '.join(BACTERIAL_CONTROLS)})",
+            code="unknown_code",
+            field="method",
+        )
+    donation = _donation_loaded(donation)
+    if donation.procedure != "platelets":
+        raise LabError(
+            f"donation: {donation.din.din} is not a platelet donation", code="not_platelets", field="donation"
+        )
+    testing = _testing_locked(donation)
+    old = testing.bacterial_control
+    testing.bacterial_control = method
+    testing.save(update_fields=["bacterial_control"])
+    audit_record(
+        stream=STREAM,
+        action="lab.bacterial_control.recorded",
+        actor=actor,
+        target=testing,
+        data={"old": {"method": old}, "new": {"method": method}, "din": donation.din.din},
+    )
+    return testing
+
+
+@transaction.atomic
 def notification_record_done(*, actor: User, notification: DonorNotification, how: str) -> DonorNotification:
     require_permission(actor, "lab.notify_donor")
     if not how.strip():

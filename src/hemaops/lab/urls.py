@@ -12,6 +12,12 @@ urlpatterns: list[URLPattern] = [
     path("donations/<int:pk>/", views.testing_detail, name="testing_detail"),
     path("donations/<int:pk>/holds/", views.hold_place, name="hold_place"),
     path("donations/<int:pk>/discrepancy/", views.discrepancy_resolve, name="discrepancy_resolve"),
+    path("donations/<int:pk>/special-tests/", views.special_test_record, name="special_test_record"),
+    path(
+        "donations/<int:pk>/bacterial-control/",
+        views.bacterial_control_record,
+        name="bacterial_control_record",
+    ),
     path("holds/<int:pk>/lift/", views.hold_lift, name="hold_lift"),
     path("results/import/", views.results_import, name="results_import"),
     path("results/new/", views.result_enter, name="result_enter"),

@@ -30,6 +30,7 @@ from hemaops.lab.access import (
     access_testing_by_donation_id,
 )
 from hemaops.lab.forms import (
+    BacterialControlForm,
     DinFindForm,
     DiscrepancyForm,
     HoldForm,
@@ -38,6 +39,7 @@ from hemaops.lab.forms import (
     ReleaseForm,
     ResultEntryForm,
     ResultFileForm,
+    SpecialTestForm,
 )
 
 RELEASE = "lab.release_donation"
@@ -185,6 +187,8 @@ def _detail(
     donation: Donation,
     *,
     hold_form: HoldForm | None = None,
+    special_form: SpecialTestForm | None = None,
+    bacterial_form: BacterialControlForm | None = None,
     lift_forms: dict[int, HoldLiftForm] | None = None,
     refusals: list[str] | None = None,
 ) -> HttpResponse:
@@ -208,6 +212,8 @@ def _detail(
             "donation": donation,
             "holds": holds,
             "hold_form": hold_form or HoldForm(),
+            "special_form": special_form or SpecialTestForm(),
+            "bacterial_form": bacterial_form or BacterialControlForm(),
             "refusals": refusals or [],
             "viewer_id": actor.pk,
         },
@@ -234,6 +240,42 @@ def hold_place(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{donation.din.din} is on hold.")
             return redirect("lab:testing_detail", pk=pk)
     return _detail(request, donation, hold_form=form)
+
+
+@require_POST
+@permission_page("lab.enter_result")
+def special_test_record(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = page_actor(request)
+    donation = access_testing_by_donation_id(actor, pk)
+    form = SpecialTestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.special_test_record(actor=actor, donation=donation, **form.cleaned_data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, f"{form.cleaned_data['test']} recorded for {donation.din.din}.")
+            return redirect("lab:testing_detail", pk=pk)
+    return _detail(request, donation, special_form=form)
+
+
+@require_POST
+@permission_page("lab.enter_result")
+def bacterial_control_record(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = page_actor(request)
+    donation = access_testing_by_donation_id(actor, pk)
+    form = BacterialControlForm(request.POST)
+    if form.is_valid():
+        try:
+            services.bacterial_control_record(
+                actor=actor, donation=donation, method=form.cleaned_data["method"]
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, f"Bacterial risk control recorded for {donation.din.din}.")
+            return redirect("lab:testing_detail", pk=pk)
+    return _detail(request, donation, bacterial_form=form)
 
 
 @require_POST
