@@ -350,3 +350,12 @@ def test_repeats_due_and_late_reactive_results_are_on_the_home(client, lab, dona
     assert "anti_hbc repeat_needed" in html
     assert '<strong id="count-late-reactive">1</strong>' in html
     assert "late result after release" in html  # the hold it placed
+
+
+def test_a_donation_collected_with_no_result_yet_is_on_the_home(client, lab, donation):
+    client.force_login(lab["technologist"])
+    html = client.get("/lab/").content.decode()
+    assert '<strong id="count-awaiting">1</strong>' in html
+    assert donation.din.din in html
+    _import(lab, full_panel(donation.din.din))
+    assert '<strong id="count-awaiting">0</strong>' in client.get("/lab/").content.decode()

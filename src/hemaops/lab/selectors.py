@@ -77,6 +77,15 @@ def testing_list_pending() -> QuerySet[DonationTesting]:
     return _testing_rows().filter(status=rules.TestingStatus.PENDING).order_by("pk")
 
 
+def donation_list_awaiting_results() -> QuerySet[Donation]:
+    """Donations collected whose first result has not arrived: no testing record yet."""
+    return (
+        Donation.objects.filter(testing__isnull=True)
+        .select_related("din", "site")
+        .order_by("started_at", "pk")
+    )
+
+
 def testing_list_discrepancies() -> QuerySet[DonationTesting]:
     return _testing_rows().filter(status=rules.TestingStatus.DISCREPANCY).order_by("pk")
 

@@ -75,6 +75,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "own_unverified": list(selectors.results_list_own_unverified(actor)),
         "work_due": selectors.testing_list_work_due(),
         "pending": list(selectors.testing_list_pending()),
+        "awaiting": list(selectors.donation_list_awaiting_results()[:200]),
         "discrepancies": list(selectors.testing_list_discrepancies()),
         "release_queue": list(selectors.testing_list_release_queue()),
         "holds": list(selectors.hold_list_active()),
