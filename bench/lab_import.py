@@ -41,16 +41,16 @@ import pstats
 import random
 import re
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from scratch_database import LOCAL_SERVER, scratch_database  # bench/, the script's folder, is on the path
+
 GOAL_PER_SECOND = 10_000
 RESULTS = Path(__file__).resolve().parent / "results" / "lab_import.json"
-LOCAL_SERVER = "postgres://postgres@127.0.0.1:5432"
 HEADER = "din,marker,stage,reading,value,tested_at,instrument,run_id,pool_id"
 SEROLOGY = ["anti_hiv_1_2", "hbsag", "anti_hbc", "anti_hcv", "anti_htlv", "syphilis", "t_cruzi"]
 NAT = ["hiv_nat", "hbv_nat", "hcv_nat", "wnv_nat"]
@@ -87,34 +87,6 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-url", default=LOCAL_SERVER, help="server URL without a database name")
     parser.add_argument("--output", type=Path, default=RESULTS)
     return parser.parse_args(argv)
-
-
-def _create_database(server: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def _drop_database(server: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hemaops.settings")
-    os.environ.setdefault("HEMAOPS_HOME", tempfile.mkdtemp(prefix="hemaops-bench-"))
-    os.environ.setdefault("SECRET_KEY", "bench-secret-key-" + "x" * 40)
-    os.environ.setdefault("HEMAOPS_AUDIT_KEY", "bench-audit-key-" + "y" * 40)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 # --- seeding ---------------------------------------------------------------------------------
@@ -502,16 +474,8 @@ def _state() -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     options = _arguments(argv)
-    name = f"hemaops_bench_lab_import_{os.getpid()}"
-    _create_database(options.database_url, name)
-    try:
-        _django(f"{options.database_url}/{name}")
+    with scratch_database(options.database_url, f"hemaops_bench_lab_import_{os.getpid()}"):
         return _run(options)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _drop_database(options.database_url, name)
 
 
 def _run(options: argparse.Namespace) -> int:

@@ -25,15 +25,15 @@ import platform
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from scratch_database import LOCAL_SERVER, scratch_database  # bench/, the script's folder, is on the path
+
 GOAL_SECONDS = 5.0
 RESULTS = Path(__file__).resolve().parent / "results" / "recruitment.json"
-LOCAL_SERVER = "postgres://postgres@127.0.0.1:5432"
 # Sherman Oaks, Encino, Van Nuys, Burbank, Pasadena, Santa Monica, Long Beach, San Diego,
 # Fresno, a made-up 5-digit code, and an empty one.
 POSTAL_CODES = ["91403", "91436", "91405", "91502", "91101", "90401", "90802", "92101", "93721", "00000", ""]
@@ -54,34 +54,6 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-url", default=LOCAL_SERVER, help="server URL without a database name")
     parser.add_argument("--output", type=Path, default=RESULTS)
     return parser.parse_args(argv)
-
-
-def _create_database(server: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def _drop_database(server: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hemaops.settings")
-    os.environ.setdefault("HEMAOPS_HOME", tempfile.mkdtemp(prefix="hemaops-bench-"))
-    os.environ.setdefault("SECRET_KEY", "bench-secret-key-" + "x" * 40)
-    os.environ.setdefault("HEMAOPS_AUDIT_KEY", "bench-audit-key-" + "y" * 40)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _seed(donor_count: int, seed: int, today: date) -> dict[str, int]:
@@ -267,16 +239,8 @@ def _time(runs: int, call) -> tuple[list[float], object]:  # type: ignore[no-unt
 
 def main(argv: list[str] | None = None) -> int:
     options = _arguments(argv)
-    name = f"hemaops_bench_recruitment_{os.getpid()}"
-    _create_database(options.database_url, name)
-    try:
-        _django(f"{options.database_url}/{name}")
+    with scratch_database(options.database_url, f"hemaops_bench_recruitment_{os.getpid()}"):
         return _run(options)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _drop_database(options.database_url, name)
 
 
 def _run(options: argparse.Namespace) -> int:
