@@ -35,6 +35,7 @@ from hemaops.lab.rules import (
     interpret_typing,
     marker_status,
     required_markers,
+    trali_tests_required,
 )
 
 M = Marker
@@ -849,3 +850,45 @@ def test_a_test_not_required_counts_once_it_has_an_answer(extra, status, reasons
     )
     assert evaluation.status is status
     assert evaluation.reasons == reasons
+
+
+# --- TRALI risk reduction ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("policy", "procedure", "sex", "required"),
+    [
+        # The testing policy: a woman's plasma and apheresis platelets need an HLA antibody result.
+        ("hla_antibody_testing", "platelets", "F", {"hla_antibody"}),
+        ("hla_antibody_testing", "plasma", "F", {"hla_antibody"}),
+        # Red cells and men's donations carry no TRALI test.
+        ("hla_antibody_testing", "whole_blood", "F", set()),
+        ("hla_antibody_testing", "platelets", "M", set()),
+        # The other policy keeps such plasma out of transfusion in components; nothing to test here.
+        ("male_or_never_pregnant", "plasma", "F", set()),
+    ],
+)
+def test_trali_tests_required(policy, procedure, sex, required):
+    assert trali_tests_required(policy=policy, procedure=procedure, donor_sex=sex) == frozenset(required)
+
+
+def test_a_required_special_test_keeps_the_donation_pending_until_done():
+    results = [res(M.ANTI_HIV_1_2, S.INITIAL, NONREACTIVE)]
+    waiting = evaluate(
+        required=frozenset({M.ANTI_HIV_1_2}),
+        results=results,
+        history=None,
+        on_hold=False,
+        special_required=frozenset({"hla_antibody"}),
+    )
+    assert waiting.status is TestingStatus.PENDING
+    assert "hla_antibody pending" in waiting.reasons
+    done = evaluate(
+        required=frozenset({M.ANTI_HIV_1_2}),
+        results=results,
+        history=None,
+        on_hold=False,
+        special_required=frozenset({"hla_antibody"}),
+        special_done=frozenset({"hla_antibody"}),
+    )
+    assert done.status is TestingStatus.ACCEPTABLE

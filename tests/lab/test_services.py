@@ -4,6 +4,8 @@ and what a reactive result does to the donation and the donor."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -11,12 +13,14 @@ from django.utils import timezone
 from hemaops.core.errors import DomainError, PermissionDeniedError
 from hemaops.core.models import AuditEvent, Signature
 from hemaops.core.signatures import INTERACTIVE, signer_verify
+from hemaops.donations import services as collection_services
 from hemaops.donations.models import Donation
+from hemaops.donors import services as donor_services
 from hemaops.donors.models import DonorMarkerResult
 from hemaops.lab import services
 from hemaops.lab.models import DonationHold, DonationRelease, DonationTesting, DonorNotification, TestResult
 from tests.conftest import PASSWORD
-from tests.donations.test_collection import screen
+from tests.donations.test_collection import GOOD_VITALS, collect, screen
 from tests.lab.results import file_of, full_panel, line
 
 
@@ -298,3 +302,29 @@ def test_bacterial_risk_control_is_for_platelet_donations_only(lab, donation):
     with pytest.raises(DomainError) as unknown:
         services.bacterial_control_record(actor=lab["technologist"], donation=donation, method="uv_lamp")
     assert unknown.value.field == "method"
+
+
+def test_a_female_platelet_donation_waits_for_its_hla_antibody_result(lab, staff, site, panel):
+    donor = donor_services.donor_register(
+        actor=None,
+        details=donor_services.DonorDetails(
+            family_name="Platt", given_name="Ada", date_of_birth=date(1988, 8, 8), sex="F"
+        ),
+    )
+    screening = collection_services.screening_record(
+        actor=staff["screener"],
+        donor=donor,
+        site=site,
+        procedure="platelets",
+        vitals={**GOOD_VITALS, "platelet_count_k_per_ul": 250},
+    )
+    donation = collect(staff, screening, site, procedure="platelets")
+    _import(lab, full_panel(donation.din.din))
+    testing = _testing(donation)
+    assert testing.required_special_tests == ["hla_antibody"]
+    assert testing.status == "pending"
+    assert "hla_antibody pending" in testing.reasons
+    services.special_test_record(
+        actor=lab["technologist"], donation=donation, test="hla_antibody", result="negative"
+    )
+    assert _testing(donation).status == "acceptable"

@@ -91,6 +91,12 @@ def load(logins: DemoLogins) -> None:
     services.results_import(
         actor=technologist, filename="demo-analyzer-export.csv", data="\n".join([HEADER, *lines]).encode()
     )
+    # TRALI risk reduction: the female donors' platelet and plasma donations wait for an HLA
+    # antibody result; the demo's are negative.
+    for testing in DonationTesting.objects.exclude(required_special_tests=[]).select_related("donation"):
+        services.special_test_record(
+            actor=technologist, donation=testing.donation, test="hla_antibody", result="negative"
+        )
     supervisor = User.objects.filter(username="lab_supervisor").first()
     if supervisor is None:
         return

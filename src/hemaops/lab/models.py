@@ -77,6 +77,9 @@ class DonationTesting(models.Model):
     donation = models.OneToOneField(Donation, on_delete=models.PROTECT, related_name="testing")
     panel = models.ForeignKey(TestPanel, on_delete=models.PROTECT, related_name="donations")
     required_markers = models.JSONField(help_text="Frozen when testing starts (rules.required_markers).")
+    required_special_tests = models.JSONField(
+        default=list, help_text="Special tests release waits for (rules.trali_tests_required)."
+    )
     status = models.CharField(max_length=20, choices=TESTING_STATUSES, default="pending")
     reasons = models.JSONField(default=list)
     abo = models.CharField(max_length=2, blank=True)

@@ -86,6 +86,19 @@ RED_CELL_ANTIGENS: Final = frozenset(
 )
 
 
+def trali_tests_required(*, policy: str, procedure: str, donor_sex: str) -> frozenset[str]:
+    """TRALI risk reduction for plasma and apheresis platelets (AABB Standards for Blood Banks
+    and Transfusion Services, TRALI mitigation: from males, never-pregnant females, or females
+    tested negative for HLA antibodies since their last pregnancy). Under the establishment's
+    testing policy a female donor's plasma or platelet donation needs an HLA antibody result.
+    Pregnancy history is not on the donor's record yet, so every female donor is tested: the
+    stricter reading. Under the other policy nothing is tested here; the components context
+    keeps such plasma out of transfusion."""
+    if policy == "hla_antibody_testing" and procedure in {"platelets", "plasma"} and donor_sex == "F":
+        return frozenset({"hla_antibody"})
+    return frozenset()
+
+
 def special_test_problem(test: str, result: str) -> str | None:
     """Why a special test's result cannot be recorded, or None. CMV antibody, hemoglobin S
     and HLA antibodies read negative or positive; red cell antigens are listed as typed."""
@@ -383,6 +396,8 @@ def evaluate(
     history: BloodType | None,
     on_hold: bool,
     discrepancy_resolved_as: BloodType | None = None,
+    special_required: frozenset[str] = frozenset(),
+    special_done: frozenset[str] = frozenset(),
 ) -> Evaluation:
     """The donation's testing status. Reactive wins over everything (the unit is never used);
     then an active hold; then an unresolved ABO/RhD discrepancy; then any required result
@@ -417,6 +432,7 @@ def evaluate(
         pending.append(typing.reason or "ABO/RhD typing pending")
     if screen == "pending":
         pending.append("antibody screen pending")
+    pending += [f"{test} pending" for test in sorted(special_required - special_done)]
     if pending:
         return Evaluation(TestingStatus.PENDING, markers, typing, screen, tuple(pending))
     return Evaluation(TestingStatus.ACCEPTABLE, markers, typing, screen)

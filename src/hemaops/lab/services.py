@@ -264,11 +264,15 @@ def testings_open(donations: Sequence[Donation]) -> dict[int, DonationTesting]:
             collection_state=donation.site.region,
             donor_qualified_for_t_cruzi=donation.pk in qualified,
         )
+        special = rules.trali_tests_required(
+            policy=panel.trali_policy, procedure=donation.procedure, donor_sex=donation.donor.sex
+        )
         opened.append(
             DonationTesting(
                 donation=donation,
                 panel=panel,
                 required_markers=sorted(m.value for m in required),
+                required_special_tests=sorted(special),
                 bacterial_control=panel.platelet_bacterial_control
                 if donation.procedure == "platelets"
                 else "",
@@ -358,6 +362,8 @@ def _evaluate(
         history=_history_type(donation),
         on_hold=on_hold,
         discrepancy_resolved_as=resolved,
+        special_required=frozenset(testing.required_special_tests),
+        special_done=frozenset(testing.special_tests),
     )
 
 
@@ -526,7 +532,7 @@ def _consequences(actor: User | None, outcomes: Sequence[_Reevaluated], events: 
 # What testing reads of a donation: a run loads thousands of them.
 _TESTING_FIELDS = (
     "pk", "procedure", "started_at", "donor_id", "site_id", "screening_id", "din_id", "din__din",
-    "donor__abo_on_record", "donor__rhd_on_record", "site__region", "screening__screened_on",
+    "donor__abo_on_record", "donor__rhd_on_record", "donor__sex", "site__region", "screening__screened_on",
 )  # fmt: skip
 
 
@@ -1038,13 +1044,16 @@ def special_test_record(*, actor: User, donation: Donation, test: str, result: s
         test: {"result": result.strip(), "by": actor.get_username(), "at": timezone.now().isoformat()},
     }
     testing.save(update_fields=["special_tests"])
-    audit_record(
-        stream=STREAM,
-        action="lab.special_test.recorded",
-        actor=actor,
-        target=testing,
-        data={"old": {test: old}, "new": {test: result.strip()}, "din": donation.din.din},
-    )
+    events = [
+        PendingEvent(
+            "lab.special_test.recorded",
+            testing,
+            {"old": {test: old}, "new": {test: result.strip()}, "din": donation.din.din},
+        )
+    ]
+    _reevaluate(actor, [donation], events)  # release may have waited for it (TRALI)
+    audit_record_many(stream=STREAM, actor=actor, events=events)
+    testing.refresh_from_db()
     return testing
 
 
