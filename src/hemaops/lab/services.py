@@ -8,13 +8,15 @@ audited in the ``lab`` stream).
 - ``hold_place`` / ``hold_lift``; ``donations_release``: a batch released as one signed act,
   only acceptable donations without a hold (the database refuses otherwise, migration 0002);
   ``discrepancy_resolve``: the supervisor signs the type after investigating.
+- ``special_test_record`` / ``bacterial_control_record``: attributes products are ordered by
+  (and the HLA antibody result TRALI risk reduction waits for).
 - ``notification_record_done``: the donor was told.
 
 After any new final result the donation is evaluated again (``rules.evaluate``). A reactive
 result marks the donation for discard, puts the result on the donor's record (the donors
 context; screening then defers by the engine's marker table) and opens a notification due in
-8 weeks (21 CFR 630.40). A reactive result on a released donation does not edit history: the
-donation is held and flagged for the quality officer.
+8 weeks (21 CFR 630.40). A late result that leaves a released donation not acceptable does not
+edit history: the donation is held (a reactive one flagged for the quality officer).
 """
 
 from __future__ import annotations
