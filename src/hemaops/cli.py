@@ -20,7 +20,7 @@ COMMANDS: dict[str, str] = {
     "createuser": "Create a user: createuser USERNAME --role ROLE [--hospital CODE]; password on stdin",
     "token": "API tokens for integrations: token create USERNAME [--name NAME] | token revoke PREFIX",
     "audit": "The audit trail: audit verify (exit 1 on tampering) | audit checkpoint",
-    "rules": "Run validation cases through the rule engines: rules eligibility [FILE] | rules din [FILE]",
+    "rules": "Run validation cases through the rule engines: rules eligibility|din|expiry|compatible [FILE]",
 }
 
 

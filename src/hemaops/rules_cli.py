@@ -65,6 +65,10 @@ def main(argv: list[str]) -> int:
     )
     din = sub.add_parser("din", help="Donation identification numbers (JSON Lines) → parsed DINs")
     din.add_argument("file", nargs="?", default="-", help="input file; - or absent for standard input")
+    expiry = sub.add_parser("expiry", help="Component dating cases (JSON Lines) → expiry and label time")
+    expiry.add_argument("file", nargs="?", default="-", help="input file; - or absent for standard input")
+    compatible = sub.add_parser("compatible", help="ABO/RhD compatibility cases (JSON Lines) → results")
+    compatible.add_argument("file", nargs="?", default="-", help="input file; - or absent for standard input")
     options = parser.parse_args(argv)
     try:
         source = _open(options.file)
@@ -76,6 +80,14 @@ def main(argv: list[str]) -> int:
             from hemaops.isbt128.validation import evaluate_din
 
             return run_json_lines(_lines(source), evaluate_din, sys.stdout)
+        if options.engine == "expiry":
+            from hemaops.components.expiry_validation import evaluate_expiry
+
+            return run_json_lines(_lines(source), evaluate_expiry, sys.stdout)
+        if options.engine == "compatible":
+            from hemaops.components.compatibility_validation import evaluate_compatibility
+
+            return run_json_lines(_lines(source), evaluate_compatibility, sys.stdout)
         from hemaops.donors.validation import evaluator
 
         try:
