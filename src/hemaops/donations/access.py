@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from hemaops.core.errors import NotFoundError
 from hemaops.core.models import User
-from hemaops.donations.models import Donation, Screening, ScreeningOverride
+from hemaops.donations.models import AdverseReaction, Donation, Screening, ScreeningOverride
+from hemaops.donations.selectors import reaction_list
 
 
 def _may(user: User, permission: str) -> bool:
@@ -53,3 +54,13 @@ def access_donation_by_id(user: User, donation_id: int) -> Donation:
     if donation is None:
         raise NotFoundError("No such donation.")
     return donation
+
+
+def access_reaction_by_id(user: User, reaction_id: int) -> AdverseReaction:
+    """The gate of an adverse reaction: 404 for whoever may not view reactions."""
+    if not (user.is_authenticated and user.is_active and user.has_perm("donations.view_adversereaction")):
+        raise NotFoundError("No such reaction.")
+    reaction = reaction_list().select_related("reviewed_by").filter(pk=reaction_id).first()
+    if reaction is None:
+        raise NotFoundError("No such reaction.")
+    return reaction

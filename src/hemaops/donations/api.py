@@ -11,16 +11,12 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from hemaops.core.access import require_permission
-from hemaops.core.models import User
+from hemaops.core.authentication import request_actor
 from hemaops.donations import selectors, services
 from hemaops.donations.models import DinLabelStock
 from hemaops.donations.services import IssuedDinResult
 
 router = Router(tags=["donations"])
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class DinStockIn(Schema):
@@ -118,7 +114,7 @@ def din_out(result: IssuedDinResult) -> DinOut:
 
 @router.get("/din-stock", response=list[DinStockOut], summary="Received DIN label stock")
 def din_stock_list(request: HttpRequest) -> list[DinStockOut]:
-    require_permission(_actor(request), "donations.view_din_label_stock")
+    require_permission(request_actor(request), "donations.view_din_label_stock")
     return [_stock_out(stock, stock.used_count) for stock in selectors.din_stock_list()]
 
 
@@ -126,9 +122,9 @@ def din_stock_list(request: HttpRequest) -> list[DinStockOut]:
 def din_stock_receive(request: HttpRequest, payload: DinStockIn) -> Status:
     """Refused (409) when the range overlaps stock already received for the FIN and year,
     or numbers already generated on demand."""
-    require_permission(_actor(request), "donations.receive_din_label_stock")
+    require_permission(request_actor(request), "donations.receive_din_label_stock")
     stock = services.din_stock_receive(
-        actor=_actor(request),
+        actor=request_actor(request),
         site=selectors.collecting_site_get(payload.site),
         year=payload.year,
         first_sequence=payload.first_sequence,
@@ -144,18 +140,22 @@ def din_stock_receive(request: HttpRequest, payload: DinStockIn) -> Status:
 def din_scan(request: HttpRequest, payload: DinScanIn) -> Status:
     """Refused: a wrong check character or flags (400), a label set from another facility
     (400), a DIN outside received stock (400), a DIN already used (409)."""
-    require_permission(_actor(request), "donations.claim_din")
+    require_permission(request_actor(request), "donations.claim_din")
     site = selectors.collecting_site_get(payload.site)
-    return Status(201, din_out(services.din_claim_scanned(actor=_actor(request), site=site, raw=payload.din)))
+    return Status(
+        201, din_out(services.din_claim_scanned(actor=request_actor(request), site=site, raw=payload.din))
+    )
 
 
 @router.post("/dins/generate", response={201: DinOut}, summary="Generate the next DIN on demand")
 def din_generate(request: HttpRequest, payload: DinGenerateIn) -> Status:
     """The next number of the site's FIN and year, skipping received pre-printed ranges;
     with its check character and Type 3 flags."""
-    require_permission(_actor(request), "donations.generate_din")
+    require_permission(request_actor(request), "donations.generate_din")
     site = selectors.collecting_site_get(payload.site)
-    return Status(201, din_out(services.din_generate(actor=_actor(request), site=site, year=payload.year)))
+    return Status(
+        201, din_out(services.din_generate(actor=request_actor(request), site=site, year=payload.year))
+    )
 
 
 # Collections (drives, slots, appointments) keep their operations in their own module.

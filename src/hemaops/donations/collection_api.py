@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from hemaops.core.access import require_permission
-from hemaops.core.authentication import authenticated_by
+from hemaops.core.authentication import authenticated_by, request_actor
 from hemaops.core.errors import NotFoundError
 from hemaops.core.models import User
 from hemaops.core.signatures import signer_verify
@@ -30,10 +30,6 @@ from hemaops.donations.models import AdverseReaction, Donation, Drive, Screening
 from hemaops.donors.access import access_donor_by_number
 
 router = Router(tags=["screening and donation"])
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class ScreeningIn(Schema):
@@ -250,7 +246,7 @@ def screening_create(request: HttpRequest, payload: ScreeningIn) -> Status:
     """Recorded with the decision of the configuration in force that day and every reason;
     a deferring decision puts its deferral on the donor's record. Impossible vitals, a
     future date or an unknown procedure: 400 naming the field."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, "donations.add_screening")
     donor = access_donor_by_number(actor, payload.donor)
     drive = None
@@ -274,7 +270,7 @@ def screening_create(request: HttpRequest, payload: ScreeningIn) -> Status:
 
 @router.get("/screenings/{screening_id}", response=ScreeningOut, summary="A screening and its decision")
 def screening_detail(request: HttpRequest, screening_id: int) -> ScreeningOut:
-    return screening_out(access_screening_by_id(_actor(request), screening_id))
+    return screening_out(access_screening_by_id(request_actor(request), screening_id))
 
 
 @router.post(
@@ -285,7 +281,7 @@ def screening_detail(request: HttpRequest, screening_id: int) -> ScreeningOut:
 def screening_override(request: HttpRequest, screening_id: int, payload: OverrideIn) -> Status:
     """Only reasons whose ``overridable_by`` is set; a regulatory minimum or an
     infectious-disease deferral answers 400 ``not_overridable``."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, services.OVERRIDE_PERMISSION)
     screening = access_screening_by_id(actor, screening_id)
     signer = signer_verify(
@@ -312,7 +308,7 @@ def screening_override(request: HttpRequest, screening_id: int, payload: Overrid
 def screening_override_by_telephone(
     request: HttpRequest, screening_id: int, payload: TelephoneOverrideIn
 ) -> Status:
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, "donations.add_screening")
     screening = access_screening_by_id(actor, screening_id)
     director = User.objects.filter(username=payload.director, is_active=True).first()
@@ -332,7 +328,7 @@ def screening_override_by_telephone(
     "/overrides/pending", response=list[OverrideOut], summary="Overrides approved by telephone, to sign"
 )
 def override_list_pending(request: HttpRequest) -> list[OverrideOut]:
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, services.OVERRIDE_PERMISSION)
     return [_override_out(override) for override in selectors.override_list_pending(actor)]
 
@@ -343,7 +339,7 @@ def override_list_pending(request: HttpRequest) -> list[OverrideOut]:
     summary="The director signs an override approved by telephone",
 )
 def override_sign(request: HttpRequest, override_id: int, payload: SignIn) -> Status:
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, services.OVERRIDE_PERMISSION)
     override = access_screening_override_by_id(actor, override_id)
     signer = signer_verify(
@@ -360,7 +356,7 @@ def override_sign(request: HttpRequest, override_id: int, payload: SignIn) -> St
 def donation_create(request: HttpRequest, payload: DonationIn) -> Status:
     """Refused (400 ``donor_not_eligible``) unless the screening's decision allows this
     procedure that day, or every blocking reason is overridden; a DIN used before: 409."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, "donations.add_donation")
     screening = access_screening_by_id(actor, payload.screening)
     donation = services.donation_record_scanned(
@@ -379,14 +375,14 @@ def donation_create(request: HttpRequest, payload: DonationIn) -> Status:
 
 @router.get("/donations/{donation_id}", response=DonationOut, summary="A donation and its reactions")
 def donation_detail(request: HttpRequest, donation_id: int) -> DonationOut:
-    return donation_out(access_donation_by_id(_actor(request), donation_id))
+    return donation_out(access_donation_by_id(request_actor(request), donation_id))
 
 
 @router.post(
     "/donations/{donation_id}/reactions", response={201: ReactionOut}, summary="Record an adverse reaction"
 )
 def reaction_create(request: HttpRequest, donation_id: int, payload: ReactionIn) -> Status:
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, "donations.add_adversereaction")
     donation = access_donation_by_id(actor, donation_id)
     reaction = services.adverse_reaction_record(
@@ -403,5 +399,5 @@ def reaction_create(request: HttpRequest, donation_id: int, payload: ReactionIn)
 
 @router.get("/reactions", response=list[ReactionOut], summary="Adverse reactions, reportable first")
 def reaction_list(request: HttpRequest, reportable: bool | None = None) -> list[ReactionOut]:
-    require_permission(_actor(request), "donations.view_adversereaction")
+    require_permission(request_actor(request), "donations.view_adversereaction")
     return [_reaction_out(reaction) for reaction in selectors.reaction_list(reportable=reportable)]

@@ -34,16 +34,6 @@ from hemaops.donors.access import access_donor_by_number
 _OUTCOME_LABELS = dict(OUTCOMES)
 # What the DIN parser and the label-stock check name, shown on the form's one DIN field.
 _DIN_FIELDS = {"check_character": "din", "sequence": "din", "facility": "din", "flags": "din"}
-# ISBT 128 ST-001 Table 7, as hemaops.donations.rules lists them.
-_COLLECTION_TYPES = {
-    "V": "volunteer allogeneic",
-    "P": "paid allogeneic",
-    "S": "volunteer source",
-    "s": "paid source",
-    "D": "volunteer directed",
-    "d": "paid directed",
-    rules.AUTOLOGOUS_USE_ONLY: "autologous use only",
-}
 
 
 def _screening_initial(request: HttpRequest) -> dict[str, Any]:
@@ -266,7 +256,7 @@ def donation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "donation": donation,
             "unit": unit,
-            "collection_type": _COLLECTION_TYPES.get(donation.collection_type, ""),
+            "collection_type": rules.COLLECTION_TYPE_NAMES.get(donation.collection_type, ""),
             "drive": donation.screening.drive,
         },
     )

@@ -13,17 +13,14 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
 from hemaops.core.access import require_permission
-from hemaops.core.models import Program, User
+from hemaops.core.authentication import request_actor
+from hemaops.core.models import Program
 from hemaops.donations import compensation_selectors as selectors
 from hemaops.donations import compensation_services as services
 from hemaops.donations.errors import DonationsError
 from hemaops.donations.models import CompensationRate, ProgramDonorBasis
 
 router = Router(tags=["paid donor programs"])
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class BasisIn(Schema):
@@ -116,7 +113,7 @@ def _compensation_out(program: Program) -> ProgramCompensationOut:
     summary="A collections program's donor basis and compensation rates",
 )
 def program_compensation(request: HttpRequest, code: str) -> ProgramCompensationOut:
-    require_permission(_actor(request), "donations.view_donor_compensation")
+    require_permission(request_actor(request), "donations.view_donor_compensation")
     return _compensation_out(selectors.collection_program_get(code))
 
 
@@ -128,9 +125,9 @@ def program_compensation(request: HttpRequest, code: str) -> ProgramCompensation
 def program_basis_set(request: HttpRequest, code: str, payload: BasisIn) -> Status:
     """Converting to volunteer stops compensation from that day, switches the units'
     collection type and moves the program's paid donors to volunteer in the registry."""
-    require_permission(_actor(request), "donations.manage_donor_compensation")
+    require_permission(request_actor(request), "donations.manage_donor_compensation")
     program = selectors.collection_program_get(code)
-    services.program_donor_basis_set(actor=_actor(request), program=program, **payload.dict())
+    services.program_donor_basis_set(actor=request_actor(request), program=program, **payload.dict())
     return Status(201, _compensation_out(program))
 
 
@@ -140,9 +137,9 @@ def program_basis_set(request: HttpRequest, code: str, payload: BasisIn) -> Stat
     summary="Set what a program pays for a procedure from a date",
 )
 def program_rate_set(request: HttpRequest, code: str, payload: RateIn) -> Status:
-    require_permission(_actor(request), "donations.manage_donor_compensation")
+    require_permission(request_actor(request), "donations.manage_donor_compensation")
     program = selectors.collection_program_get(code)
-    services.compensation_rate_set(actor=_actor(request), program=program, **payload.dict())
+    services.compensation_rate_set(actor=request_actor(request), program=program, **payload.dict())
     return Status(201, _compensation_out(program))
 
 
@@ -154,7 +151,7 @@ def program_rate_set(request: HttpRequest, code: str, payload: RateIn) -> Status
 def program_figures(
     request: HttpRequest, code: str, start: date | None = None, end: date | None = None
 ) -> FiguresOut:
-    require_permission(_actor(request), "donations.view_donor_compensation")
+    require_permission(request_actor(request), "donations.view_donor_compensation")
     program = selectors.collection_program_get(code)
     end = end or timezone.localdate()
     start = start or (end.replace(day=1) - timedelta(days=335)).replace(day=1)

@@ -1,5 +1,6 @@
-"""Demo DIN label stock: one received range of pre-printed label sets at the Sherman Oaks
-Donor Center (FIN W0001) for this year. Idempotent: a second run finds it and adds nothing."""
+"""Demo data of the donations context: one received range of pre-printed DIN label sets at the
+Sherman Oaks Donor Center (FIN W0001) for this year, six months of collections and a coming
+drive. Idempotent: a second run finds them and adds nothing."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ FIRST_SEQUENCE = 1
 LAST_SEQUENCE = 5000
 
 
-def load(logins: DemoLogins) -> None:
+def _load_din_label_stock() -> None:
     site = Site.objects.filter(code=DEMO_SITE).exclude(facility_identification_number="").first()
     if site is None:
         return
@@ -37,19 +38,12 @@ def load(logins: DemoLogins) -> None:
     )
 
 
-def _load_collections(logins: DemoLogins) -> None:
-    """Six months of collections with paid and volunteer donors (donations.collection_demo),
-    then the coming drive and its appointments (donations.drive_demo), after the DIN label
-    stock above."""
+def load(logins: DemoLogins) -> None:
+    """The DIN label stock, then six months of collections with paid and volunteer donors
+    (donations.collection_demo), then the coming drive and its appointments
+    (donations.drive_demo)."""
     from hemaops.donations import collection_demo, drive_demo
 
+    _load_din_label_stock()
     collection_demo.load()
     drive_demo.load()
-
-
-_load_din_label_stock = load
-
-
-def load(logins: DemoLogins) -> None:
-    _load_din_label_stock(logins)
-    _load_collections(logins)

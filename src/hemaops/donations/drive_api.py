@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from hemaops.core.access import require_permission
+from hemaops.core.authentication import request_actor
 from hemaops.core.errors import NotFoundError
 from hemaops.core.models import Program, Site, User
 from hemaops.donations import drive_selectors as selectors
@@ -24,10 +25,6 @@ from hemaops.donors.access import access_donor_by_number
 from hemaops.donors.models import Donor
 
 router = Router(tags=["collections"])
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class GoalIn(Schema):
@@ -184,7 +181,7 @@ def _staff(usernames: list[str]) -> list[User]:
 
 def _donor(request: HttpRequest, number: str) -> Donor:
     try:
-        return access_donor_by_number(_actor(request), number)
+        return access_donor_by_number(request_actor(request), number)
     except NotFoundError:
         raise DonationsError(f"donor: no donor {number!r}", code="unknown_donor", field="donor") from None
 
@@ -192,7 +189,7 @@ def _donor(request: HttpRequest, number: str) -> Donor:
 @router.get("/drives", response=list[DriveOut], summary="Drives of a month (the calendar)")
 def drive_list(request: HttpRequest, month: str | None = None) -> list[DriveOut]:
     """``month`` is YYYY-MM; defaults to this month."""
-    require_permission(_actor(request), "donations.view_drives")
+    require_permission(request_actor(request), "donations.view_drives")
     year, number = selectors.month_parse(month)
     return [_drive_out(drive) for drive in selectors.drive_list_for_month(year, number)]
 
@@ -201,12 +198,12 @@ def drive_list(request: HttpRequest, month: str | None = None) -> list[DriveOut]
 def drive_create(request: HttpRequest, payload: DriveIn) -> Status:
     """Refused: a date in the past, a drive ending before it starts, a site that does not
     collect, a program that is not a mobile collections program, an unknown procedure."""
-    require_permission(_actor(request), "donations.plan_drive")
+    require_permission(request_actor(request), "donations.plan_drive")
     goals: dict[str, int] = {}
     for goal in payload.goals:
         goals[goal.procedure] = goals.get(goal.procedure, 0) + goal.units
     drive = services.drive_create(
-        actor=_actor(request),
+        actor=request_actor(request),
         host_organization=payload.host_organization,
         site=_by_code(Site, payload.site, "site"),  # type: ignore[arg-type]
         place=payload.place,
@@ -218,24 +215,24 @@ def drive_create(request: HttpRequest, payload: DriveIn) -> Status:
         staff=_staff(payload.staff),
         notes=payload.notes,
     )
-    return Status(201, _drive_out(selectors.access_drive_by_id(_actor(request), drive.pk)))
+    return Status(201, _drive_out(selectors.access_drive_by_id(request_actor(request), drive.pk)))
 
 
 @router.get("/drives/{drive_id}", response=DriveOut, summary="One drive")
 def drive_get(request: HttpRequest, drive_id: int) -> DriveOut:
-    return _drive_out(selectors.access_drive_by_id(_actor(request), drive_id))
+    return _drive_out(selectors.access_drive_by_id(request_actor(request), drive_id))
 
 
 @router.post("/drives/{drive_id}/status", response={201: DriveOut}, summary="Change a drive's status")
 def drive_status_change(request: HttpRequest, drive_id: int, payload: StatusIn) -> Status:
     """planned → confirmed → held; planned or confirmed → cancelled (with a reason).
     A move the lifecycle does not allow answers 409."""
-    require_permission(_actor(request), "donations.plan_drive")
-    drive = selectors.access_drive_by_id(_actor(request), drive_id)
+    require_permission(request_actor(request), "donations.plan_drive")
+    drive = selectors.access_drive_by_id(request_actor(request), drive_id)
     services.drive_status_change(
-        actor=_actor(request), drive=drive, status=payload.status, reason=payload.reason
+        actor=request_actor(request), drive=drive, status=payload.status, reason=payload.reason
     )
-    return Status(201, _drive_out(selectors.access_drive_by_id(_actor(request), drive_id)))
+    return Status(201, _drive_out(selectors.access_drive_by_id(request_actor(request), drive_id)))
 
 
 @router.post(
@@ -243,10 +240,10 @@ def drive_status_change(request: HttpRequest, drive_id: int, payload: StatusIn) 
 )
 def slot_create(request: HttpRequest, drive_id: int, payload: SlotIn) -> Status:
     """Refused: capacity below 1, a slot ending before it starts or outside the drive's hours."""
-    require_permission(_actor(request), "donations.plan_drive")
-    drive = selectors.access_drive_by_id(_actor(request), drive_id)
+    require_permission(request_actor(request), "donations.plan_drive")
+    drive = selectors.access_drive_by_id(request_actor(request), drive_id)
     slot = services.slot_create(
-        actor=_actor(request),
+        actor=request_actor(request),
         site=drive.site,
         day=drive.date,
         starts=payload.starts,
@@ -259,7 +256,7 @@ def slot_create(request: HttpRequest, drive_id: int, payload: SlotIn) -> Status:
 
 @router.get("/drives/{drive_id}/slots", response=list[SlotOut], summary="A drive's slots")
 def slot_list(request: HttpRequest, drive_id: int) -> list[SlotOut]:
-    drive = selectors.access_drive_by_id(_actor(request), drive_id)
+    drive = selectors.access_drive_by_id(request_actor(request), drive_id)
     return [_slot_out(slot) for slot in selectors.slot_list_for_drive(drive).select_related("site")]
 
 
@@ -268,10 +265,10 @@ def slot_list(request: HttpRequest, drive_id: int) -> list[SlotOut]:
 )
 def appointment_book(request: HttpRequest, slot_id: int, payload: DonorIn) -> Status:
     """A full slot answers 409 (``slot_full``)."""
-    require_permission(_actor(request), "donations.book_appointment")
-    slot = selectors.access_slot_by_id(_actor(request), slot_id)
+    require_permission(request_actor(request), "donations.book_appointment")
+    slot = selectors.access_slot_by_id(request_actor(request), slot_id)
     appointment = services.appointment_book(
-        actor=_actor(request), slot=slot, donor=_donor(request, payload.donor)
+        actor=request_actor(request), slot=slot, donor=_donor(request, payload.donor)
     )
     return Status(201, _appointment_out(appointment))
 
@@ -280,10 +277,10 @@ def appointment_book(request: HttpRequest, slot_id: int, payload: DonorIn) -> St
     "/appointments/{appointment_id}/cancel", response={201: AppointmentOut}, summary="Cancel an appointment"
 )
 def appointment_cancel(request: HttpRequest, appointment_id: int, payload: CancelIn) -> Status:
-    require_permission(_actor(request), "donations.book_appointment")
-    appointment = selectors.access_appointment_by_id(_actor(request), appointment_id)
+    require_permission(request_actor(request), "donations.book_appointment")
+    appointment = selectors.access_appointment_by_id(request_actor(request), appointment_id)
     appointment = services.appointment_cancel(
-        actor=_actor(request), appointment=appointment, reason=payload.reason
+        actor=request_actor(request), appointment=appointment, reason=payload.reason
     )
     return Status(201, _appointment_out(appointment))
 
@@ -292,10 +289,13 @@ def appointment_cancel(request: HttpRequest, appointment_id: int, payload: Cance
     "/appointments/{appointment_id}/check-in", response={201: AppointmentOut}, summary="Check a donor in"
 )
 def appointment_check_in(request: HttpRequest, appointment_id: int) -> Status:
-    require_permission(_actor(request), "donations.check_in_donor")
-    appointment = selectors.access_appointment_by_id(_actor(request), appointment_id)
+    require_permission(request_actor(request), "donations.check_in_donor")
+    appointment = selectors.access_appointment_by_id(request_actor(request), appointment_id)
     return Status(
-        201, _appointment_out(services.appointment_check_in(actor=_actor(request), appointment=appointment))
+        201,
+        _appointment_out(
+            services.appointment_check_in(actor=request_actor(request), appointment=appointment)
+        ),
     )
 
 
@@ -305,10 +305,10 @@ def appointment_check_in(request: HttpRequest, appointment_id: int) -> Status:
     summary="Check in a walk-in donor at a drive",
 )
 def appointment_walk_in(request: HttpRequest, drive_id: int, payload: DonorIn) -> Status:
-    require_permission(_actor(request), "donations.check_in_donor")
-    drive = selectors.access_drive_by_id(_actor(request), drive_id)
+    require_permission(request_actor(request), "donations.check_in_donor")
+    drive = selectors.access_drive_by_id(request_actor(request), drive_id)
     appointment = services.appointment_walk_in(
-        actor=_actor(request), donor=_donor(request, payload.donor), drive=drive
+        actor=request_actor(request), donor=_donor(request, payload.donor), drive=drive
     )
     return Status(201, _appointment_out(appointment))
 
@@ -317,7 +317,7 @@ def appointment_walk_in(request: HttpRequest, drive_id: int, payload: DonorIn) -
     "/drives/{drive_id}/results", response=DriveResultsOut, summary="A drive's results against its goal"
 )
 def drive_results(request: HttpRequest, drive_id: int) -> DriveResultsOut:
-    results = selectors.drive_results(selectors.access_drive_by_id(_actor(request), drive_id))
+    results = selectors.drive_results(selectors.access_drive_by_id(request_actor(request), drive_id))
     return DriveResultsOut(
         drive=results.drive.pk,
         status=results.drive.status,

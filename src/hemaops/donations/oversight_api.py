@@ -14,16 +14,13 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from hemaops.core.access import require_permission
-from hemaops.core.models import User
-from hemaops.donations import drive_services, oversight_services
+from hemaops.core.authentication import request_actor
+from hemaops.donations import drive_services, oversight_selectors, oversight_services
+from hemaops.donations.access import access_reaction_by_id
 from hemaops.donations.models import AdverseReaction, SiteClosure
-from hemaops.donations.oversight_services import SiteHours
+from hemaops.donations.oversight_selectors import SiteHours
 
 router = Router(tags=["oversight"])
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 # --- reportable reactions -------------------------------------------------------------------
@@ -69,9 +66,9 @@ def _review_out(reaction: AdverseReaction) -> ReactionReviewOut:
 def reaction_review(request: HttpRequest, reaction_id: int, payload: ReviewIn) -> Status:
     """Refused: an empty note (400, field ``note``), a reaction not reportable (400), a
     reaction already reviewed (409, field ``reviewed_at``)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, oversight_services.REVIEW_PERMISSION)
-    reaction = oversight_services.access_reaction_by_id(actor, reaction_id)
+    reaction = access_reaction_by_id(actor, reaction_id)
     reviewed = oversight_services.adverse_reaction_review(actor=actor, reaction=reaction, note=payload.note)
     return Status(201, _review_out(reviewed))
 
@@ -133,8 +130,8 @@ def _hours_out(entry: SiteHours) -> SiteHoursOut:
 
 @router.get("/sites/{site_code}/hours", response=SiteHoursOut, summary="A site's weekly hours and closures")
 def site_hours(request: HttpRequest, site_code: str) -> SiteHoursOut:
-    require_permission(_actor(request), "donations.view_drives")
-    return _hours_out(oversight_services.site_hours_of(oversight_services.site_get_by_code(site_code)))
+    require_permission(request_actor(request), "donations.view_drives")
+    return _hours_out(oversight_selectors.site_hours_of(oversight_selectors.site_get_by_code(site_code)))
 
 
 @router.post(
@@ -143,13 +140,13 @@ def site_hours(request: HttpRequest, site_code: str) -> SiteHoursOut:
 def site_hours_set(request: HttpRequest, site_code: str, payload: OpeningHoursIn) -> Status:
     """Replaces that weekday's hours. Refused: a weekday outside 0–6 (field ``weekday``),
     closing before opening (field ``closes``), a site that is not a fixed collection site."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, "donations.plan_drive")
-    site = oversight_services.site_get_by_code(site_code)
+    site = oversight_selectors.site_get_by_code(site_code)
     drive_services.site_opening_hours_set(
         actor=actor, site=site, weekday=payload.weekday, opens=payload.opens, closes=payload.closes
     )
-    return Status(201, _hours_out(oversight_services.site_hours_of(site)))
+    return Status(201, _hours_out(oversight_selectors.site_hours_of(site)))
 
 
 @router.post(
@@ -157,8 +154,8 @@ def site_hours_set(request: HttpRequest, site_code: str, payload: OpeningHoursIn
 )
 def site_closure_add(request: HttpRequest, site_code: str, payload: ClosureIn) -> Status:
     """Refused: no reason (field ``reason``), a date already closed (409, field ``date``)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, "donations.plan_drive")
-    site = oversight_services.site_get_by_code(site_code)
+    site = oversight_selectors.site_get_by_code(site_code)
     closure = drive_services.site_closure_add(actor=actor, site=site, day=payload.date, reason=payload.reason)
     return Status(201, _closure_out(closure))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django import forms
 
-from hemaops.donations.oversight_services import WEEKDAYS
+from hemaops.donations.oversight_selectors import WEEKDAYS
 
 
 class OverrideSignForm(forms.Form):

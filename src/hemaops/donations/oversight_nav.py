@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from hemaops.core import roles
 from hemaops.core.models import User
 from hemaops.core.registry import NavLink, Panel, registry
-from hemaops.donations import oversight_services, selectors, services
+from hemaops.donations import oversight_selectors, oversight_services, selectors, services
 
 DRIVE_USERS = frozenset({roles.RECRUITER, roles.SCREENER, roles.PROGRAM_MANAGER})
 DIRECTORS = frozenset({roles.MEDICAL_DIRECTOR})
@@ -30,7 +30,7 @@ def _overrides_panel(request: HttpRequest) -> dict[str, Any] | None:
 def _reactions_panel(request: HttpRequest) -> dict[str, Any] | None:
     if not request.user.has_perm(oversight_services.REVIEW_PERMISSION):
         return None
-    return {"count": oversight_services.reaction_count_to_review()}
+    return {"count": oversight_selectors.reaction_count_to_review()}
 
 
 def register() -> None:

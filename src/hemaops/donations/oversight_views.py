@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 from hemaops.core.errors import DomainError
 from hemaops.core.pages import form_error, page_actor, permission_page
 from hemaops.core.signatures import INTERACTIVE, signer_verify
-from hemaops.donations import drive_services, oversight_services, selectors, services
-from hemaops.donations.access import access_screening_override_by_id
+from hemaops.donations import drive_services, oversight_selectors, oversight_services, selectors, services
+from hemaops.donations.access import access_reaction_by_id, access_screening_override_by_id
 from hemaops.donations.oversight_forms import (
     OpeningHoursForm,
     OverrideSignForm,
@@ -119,7 +119,7 @@ def _reactions_page(request: HttpRequest, bound: dict[int, ReactionReviewForm] |
                 else None
             ),
         }
-        for reaction in oversight_services.reaction_list_for_review()
+        for reaction in oversight_selectors.reaction_list_for_review()
     ]
     return render(
         request,
@@ -137,7 +137,7 @@ def reaction_review_list(request: HttpRequest) -> HttpResponse:
 @permission_page(oversight_services.REVIEW_PERMISSION)
 def reaction_review(request: HttpRequest, pk: int) -> HttpResponse:
     actor = page_actor(request)
-    reaction = oversight_services.access_reaction_by_id(actor, pk)
+    reaction = access_reaction_by_id(actor, pk)
     form = _review_form(pk, request.POST)
     if form.is_valid():
         try:
@@ -158,7 +158,7 @@ def reaction_review(request: HttpRequest, pk: int) -> HttpResponse:
 def _hours_page(request: HttpRequest, code: str = "", form: Any = None) -> HttpResponse:
     can_plan = page_actor(request).has_perm("donations.plan_drive")
     sites = []
-    for entry in oversight_services.site_hours_list():
+    for entry in oversight_selectors.site_hours_list():
         bound = form if entry.site.code == code else None
         sites.append(
             {
@@ -182,7 +182,7 @@ def site_hours(request: HttpRequest) -> HttpResponse:
 @require_POST
 @permission_page("donations.plan_drive")
 def site_hours_set(request: HttpRequest, code: str) -> HttpResponse:
-    site = oversight_services.site_get_by_code(code)
+    site = oversight_selectors.site_get_by_code(code)
     form = OpeningHoursForm(request.POST, auto_id=f"id_{code}_hours_%s")
     if form.is_valid():
         data = form.cleaned_data
@@ -197,7 +197,7 @@ def site_hours_set(request: HttpRequest, code: str) -> HttpResponse:
         except DomainError as error:
             form_error(form, error)
         else:
-            day = oversight_services.WEEKDAYS[data["weekday"]]
+            day = oversight_selectors.WEEKDAYS[data["weekday"]]
             messages.success(
                 request, f"{site.name}: open {day} {data['opens']:%H:%M}–{data['closes']:%H:%M}."
             )
@@ -208,7 +208,7 @@ def site_hours_set(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 @permission_page("donations.plan_drive")
 def site_closure_add(request: HttpRequest, code: str) -> HttpResponse:
-    site = oversight_services.site_get_by_code(code)
+    site = oversight_selectors.site_get_by_code(code)
     form = SiteClosureForm(request.POST, auto_id=f"id_{code}_closure_%s")
     if form.is_valid():
         try:

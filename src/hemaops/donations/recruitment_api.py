@@ -16,8 +16,9 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
 from hemaops.core.access import require_permission
+from hemaops.core.authentication import request_actor
 from hemaops.core.errors import DomainError
-from hemaops.core.models import Site, User
+from hemaops.core.models import Site
 from hemaops.donations.errors import DonationsError
 from hemaops.donations.models import Drive
 from hemaops.donations.recruitment import (
@@ -33,10 +34,6 @@ from hemaops.donations.recruitment import (
 router = Router(tags=["recruitment"])
 
 PERMISSION = "donations.view_recruitment_list"
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class RecruitmentRowOut(Schema):
@@ -151,7 +148,7 @@ def recruitment_list_get(
     from, nearest first; ``within_km`` leaves out donors farther away or of unknown
     location. Merged records and donors who withdrew their contact consent are never
     listed; the counts say how many were left out and why."""
-    require_permission(_actor(request), PERMISSION)
+    require_permission(request_actor(request), PERMISSION)
     listing = _listing(
         on=on,
         procedure=procedure,
@@ -190,7 +187,7 @@ def recruitment_csv_get(
 ) -> HttpResponse:
     """The same list and filters as ``GET /recruitment``, every row, as ``text/csv`` with a
     header row."""
-    require_permission(_actor(request), PERMISSION)
+    require_permission(request_actor(request), PERMISSION)
     listing = _listing(
         on=on,
         procedure=procedure,
@@ -203,7 +200,7 @@ def recruitment_csv_get(
         within_km=within_km,
         limit=None,
     )
-    recruitment_export_record(actor=_actor(request), listing=listing, way="api")
+    recruitment_export_record(actor=request_actor(request), listing=listing, way="api")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{csv_filename(listing)}"'
     csv_write(listing, response)

@@ -38,6 +38,16 @@ _COLLECTION_TYPES: dict[tuple[str, bool], tuple[str, str]] = {
     ("directed", True): ("S", "s"),
 }
 AUTOLOGOUS_USE_ONLY = "1"
+# What each collection type this module gives means (ST-001 Table 7), for labels and pages.
+COLLECTION_TYPE_NAMES: dict[str, str] = {
+    "V": "volunteer allogeneic",
+    "P": "paid allogeneic",
+    "S": "volunteer source",
+    "s": "paid source",
+    "D": "volunteer directed",
+    "d": "paid directed",
+    AUTOLOGOUS_USE_ONLY: "autologous use only",
+}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ already generated.
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -410,14 +410,25 @@ def _parse_answers(raw: Sequence[Mapping[str, Any]], on: date) -> tuple[rules.Ev
     return tuple(events)
 
 
-def record_family(donor: Donor) -> list[int]:
-    """The donor and every duplicate merged into it, also through earlier merges: one
-    person's history is the union of these records (a merge keeps both histories)."""
-    family, frontier = [donor.pk], [donor.pk]
+def record_families(donor_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Each donor with every duplicate merged into it, also through earlier merges: one
+    person's history is the union of these records (a merge keeps both histories). A few
+    queries however many donors."""
+    families = {donor_id: {donor_id} for donor_id in donor_ids}
+    owner = {donor_id: donor_id for donor_id in families}
+    frontier = set(families)
     while frontier:
-        frontier = list(Donor.objects.filter(merged_into__in=frontier).values_list("pk", flat=True))
-        family += frontier
-    return family
+        merged = Donor.objects.filter(merged_into__in=frontier).values_list("pk", "merged_into_id")
+        frontier = set()
+        for duplicate, survivor in merged:
+            owner[duplicate] = owner[survivor]
+            families[owner[survivor]].add(duplicate)
+            frontier.add(duplicate)
+    return families
+
+
+def record_family(donor: Donor) -> set[int]:
+    return record_families([donor.pk])[donor.pk]
 
 
 def _donor_history(donor: Donor) -> tuple[rules.PriorDonation, ...]:

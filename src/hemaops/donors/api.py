@@ -9,7 +9,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from hemaops.core.access import require_permission
-from hemaops.core.models import Program, User
+from hemaops.core.authentication import request_actor
+from hemaops.core.models import Program
 from hemaops.donors import selectors, services
 from hemaops.donors.access import access_donor_by_number
 from hemaops.donors.models import Donor, DonorType, DonorTypePeriod
@@ -101,10 +102,6 @@ class DonorSearchQuery(Schema):
     q: str = Field(default="", description="Donor number, name, or date of birth (YYYY-MM-DD)")
 
 
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _summary(donor: Donor, current: DonorTypePeriod | None) -> DonorSummaryOut:
     return DonorSummaryOut(
         donor_number=donor.donor_number,
@@ -160,7 +157,7 @@ def donor_out(donor: Donor) -> DonorOut:
 @router.get("/donors", response=list[DonorSummaryOut], summary="Search donors")
 def donor_search(request: HttpRequest, query: Query[DonorSearchQuery]) -> list[DonorSummaryOut]:
     """At most 50 donors, by name; merged records are included with the survivor's number."""
-    require_permission(_actor(request), "donors.view_donor")
+    require_permission(request_actor(request), "donors.view_donor")
     donors = list(selectors.donor_list_search(query.q)[:SEARCH_LIMIT])
     current = selectors.donor_type_current_by_donor([donor.pk for donor in donors])
     return [_summary(donor, current.get(donor.pk)) for donor in donors]
@@ -168,7 +165,7 @@ def donor_search(request: HttpRequest, query: Query[DonorSearchQuery]) -> list[D
 
 @router.get("/donors/{donor_number}", response=DonorOut, summary="One donor")
 def donor_detail(request: HttpRequest, donor_number: str) -> DonorOut:
-    return donor_out(access_donor_by_number(_actor(request), donor_number))
+    return donor_out(access_donor_by_number(request_actor(request), donor_number))
 
 
 @router.post(
@@ -180,7 +177,7 @@ def donor_detail(request: HttpRequest, donor_number: str) -> DonorOut:
 def donor_register(request: HttpRequest, payload: DonorIn) -> Status:
     """Answers 409 with the possible duplicates (same date of birth, similar name) unless
     ``not_a_duplicate`` is true."""
-    require_permission(_actor(request), "donors.add_donor")
+    require_permission(request_actor(request), "donors.add_donor")
     program = None
     if payload.program:
         program = Program.objects.filter(code=payload.program).first()
@@ -193,7 +190,7 @@ def donor_register(request: HttpRequest, payload: DonorIn) -> Status:
     )
     try:
         donor = services.donor_register(
-            actor=_actor(request),
+            actor=request_actor(request),
             details=details,
             donor_type=payload.donor_type,
             program=program,

@@ -8,7 +8,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from hemaops.core.access import require_permission
-from hemaops.core.models import Program, User
+from hemaops.core.authentication import request_actor
+from hemaops.core.models import Program
 from hemaops.finance import selectors, services
 from hemaops.finance.errors import FinanceError
 from hemaops.finance.models import JournalEntry
@@ -77,10 +78,6 @@ class JournalEntryOut(Schema):
     lines: list[LineOut]
 
 
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def entry_out(entry: JournalEntry) -> JournalEntryOut:
     return JournalEntryOut(
         id=entry.pk,
@@ -103,7 +100,7 @@ def entry_out(entry: JournalEntry) -> JournalEntryOut:
 
 @router.get("/accounts", response=list[AccountOut], summary="The chart of accounts")
 def accounts(request: HttpRequest) -> list[AccountOut]:
-    require_permission(_actor(request), "finance.view_ledger")
+    require_permission(request_actor(request), "finance.view_ledger")
     return [
         AccountOut(code=a.code, name=a.name, type=a.type, group=a.group)
         for a in selectors.accounts_list(company_get())
@@ -116,7 +113,7 @@ class TrialBalanceQuery(Schema):
 
 @router.get("/trial-balance", response=TrialBalanceOut, summary="Trial balance of a period")
 def trial_balance(request: HttpRequest, query: Query[TrialBalanceQuery]) -> TrialBalanceOut:
-    require_permission(_actor(request), "finance.view_ledger")
+    require_permission(request_actor(request), "finance.view_ledger")
     balance = selectors.trial_balance(company_get(), query.period)
     return TrialBalanceOut(
         period=balance.period.code,
@@ -164,12 +161,12 @@ def journal_entry_create(request: HttpRequest, payload: JournalEntryIn) -> Statu
             )
         )
     entry = services.journal_entry_submit(
-        actor=_actor(request), entry_date=payload.date, memo=payload.memo, lines=lines
+        actor=request_actor(request), entry_date=payload.date, memo=payload.memo, lines=lines
     )
     return Status(201, entry_out(entry))
 
 
 @router.get("/journal-entries/{entry_id}", response=JournalEntryOut, summary="One journal entry")
 def journal_entry_detail(request: HttpRequest, entry_id: int) -> JournalEntryOut:
-    require_permission(_actor(request), "finance.view_ledger")
+    require_permission(request_actor(request), "finance.view_ledger")
     return entry_out(selectors.journal_entry_get(company_get(), entry_id))

@@ -13,7 +13,7 @@ from django.utils import timezone
 from ninja import Field, File, Router, Schema, Status, UploadedFile
 
 from hemaops.core.access import require_permission
-from hemaops.core.authentication import authenticated_by
+from hemaops.core.authentication import authenticated_by, request_actor
 from hemaops.core.models import User
 from hemaops.core.signatures import signer_verify
 from hemaops.donations.models import Donation
@@ -29,10 +29,6 @@ from hemaops.lab.errors import LabError
 from hemaops.lab.models import DonationHold, DonationTesting, ResultImport, TestResult
 
 router = Router(tags=["laboratory"])
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _name(user: User | None) -> str | None:
@@ -291,7 +287,7 @@ def results_import(request: HttpRequest, file: File[UploadedFile | None] = None)
     """Whole or not at all: a refused file answers 400 ``file_refused`` with ``errors``, every
     line and field at fault, and saves nothing. The same file again answers 201 with the first
     import and ``imported_before`` true; nothing changes."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, "lab.import_results")
     if file is None:
         raise LabError(
@@ -325,7 +321,7 @@ def result_enter(request: HttpRequest, payload: ResultIn) -> Status:
     """Counts once another person verifies it. Refused: a DIN that does not parse (400, field
     ``din``) or that no donation has (404, field ``din``); an unknown marker, stage or reading
     (400 ``unknown_code`` naming it); a marker not in the donation's panel (400 ``not_in_panel``)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, "lab.enter_result")
     donation = access_testing_by_din(actor, payload.din)
     result = services.result_enter(
@@ -346,7 +342,7 @@ def result_enter(request: HttpRequest, payload: ResultIn) -> Status:
 def result_verify(request: HttpRequest, result_id: int) -> Status:
     """Refused: one's own entry (400 ``same_person``), a result already final (400
     ``already_final``); both name the field ``result``."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, "lab.verify_result")
     result = access_result_by_id(actor, result_id)
     verified = services.result_verify(actor=actor, result=result)
@@ -359,12 +355,12 @@ def result_verify(request: HttpRequest, result_id: int) -> Status:
 @router.get("/donations/{din}", response=TestingDetailOut, summary="A donation's testing record")
 def testing_detail(request: HttpRequest, din: str) -> TestingDetailOut:
     """Every result with who entered and verified it, the holds, the release and its signature."""
-    return _detail_out(access_testing_by_din(_actor(request), din))
+    return _detail_out(access_testing_by_din(request_actor(request), din))
 
 
 @router.post("/donations/{din}/holds", response={201: HoldOut}, summary="Hold a donation")
 def hold_place(request: HttpRequest, din: str, payload: HoldIn) -> Status:
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, "lab.place_hold")
     donation = access_testing_by_din(actor, din)
     hold = services.hold_place(actor=actor, donation=donation, reason=payload.reason)
@@ -386,7 +382,7 @@ class BacterialControlIn(Schema):
     summary="Record a special test the products are ordered by",
 )
 def special_test_record(request: HttpRequest, din: str, payload: SpecialTestIn) -> Status:
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, "lab.enter_result")
     donation = access_testing_by_din(actor, din)
     services.special_test_record(actor=actor, donation=donation, test=payload.test, result=payload.result)
@@ -399,7 +395,7 @@ def special_test_record(request: HttpRequest, din: str, payload: SpecialTestIn) 
     summary="Record the bacterial risk control done on a platelet donation",
 )
 def bacterial_control_record(request: HttpRequest, din: str, payload: BacterialControlIn) -> Status:
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, "lab.enter_result")
     donation = access_testing_by_din(actor, din)
     services.bacterial_control_record(actor=actor, donation=donation, method=payload.method)
@@ -409,7 +405,7 @@ def bacterial_control_record(request: HttpRequest, din: str, payload: BacterialC
 @router.post("/holds/{hold_id}/lift", response={201: HoldOut}, summary="Lift a hold")
 def hold_lift(request: HttpRequest, hold_id: int, payload: HoldIn) -> Status:
     """Refused: an empty reason (400, field ``reason``), a hold already lifted (400, field ``hold``)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, "lab.place_hold")
     hold = access_hold_by_id(actor, hold_id)
     lifted = services.hold_lift(actor=actor, hold=hold, reason=payload.reason)
@@ -424,7 +420,7 @@ def donations_release(request: HttpRequest, payload: ReleaseIn) -> Status:
     """Signed with the password (and the one-time code where needed); an API token cannot
     sign (403). Refused whole (400 ``not_releasable``, field ``donations``) unless every DIN is
     acceptable, not held and not released; a DIN no donation has: 404, field ``dins``."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require_permission(actor, "lab.release_donation")
     if not payload.dins:
         raise LabError("dins: name the donations to release", code="required", field="dins")
@@ -460,7 +456,7 @@ def donations_release(request: HttpRequest, payload: ReleaseIn) -> Status:
 
 @router.get("/worklists/release-queue", response=list[QueueOut], summary="Donations ready for release")
 def release_queue(request: HttpRequest) -> list[QueueOut]:
-    require_permission(_actor(request), VIEW_TESTING)
+    require_permission(request_actor(request), VIEW_TESTING)
     return [
         QueueOut(
             din=testing.donation.din.din,
@@ -476,7 +472,7 @@ def release_queue(request: HttpRequest) -> list[QueueOut]:
 
 @router.get("/worklists/notifications", response=list[NotificationOut], summary="Donor notifications due")
 def notifications_due(request: HttpRequest) -> list[NotificationOut]:
-    require_permission(_actor(request), "lab.view_donornotification")
+    require_permission(request_actor(request), "lab.view_donornotification")
     return [
         NotificationOut(
             id=due.notification.pk,
@@ -493,7 +489,7 @@ def notifications_due(request: HttpRequest) -> list[NotificationOut]:
 
 @router.get("/deferred-donors", response=list[DeferredDonorOut], summary="The cumulative deferred-donor list")
 def deferred_donors(request: HttpRequest) -> list[DeferredDonorOut]:
-    require_permission(_actor(request), VIEW_TESTING)
+    require_permission(request_actor(request), VIEW_TESTING)
     return [
         DeferredDonorOut(
             donor=row.donor.donor_number,

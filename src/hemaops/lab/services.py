@@ -37,6 +37,7 @@ from hemaops.core.audit import PendingEvent, audit_record, audit_record_many
 from hemaops.core.models import Signature, User
 from hemaops.core.signatures import RecordToSign, VerifiedSigner, signature_sign
 from hemaops.donations.models import Donation
+from hemaops.donations.services import record_families
 from hemaops.donors import rules as donor_rules
 from hemaops.donors import services as donor_services
 from hemaops.donors.models import Donor, DonorMarkerResult
@@ -161,17 +162,6 @@ REGULATORY_MINIMUM = frozenset(
 )
 
 
-def panel_on(day: date) -> TestPanel:
-    panel = _panels_by_day([day]).get(day)
-    if panel is None:
-        raise LabError(
-            f"panel: no test panel is in force on {day}; the lab supervisor sets one",
-            code="no_panel",
-            field="panel",
-        )
-    return panel
-
-
 def _panels_by_day(days: Iterable[date]) -> dict[date, TestPanel]:
     """The panel in force on each day (one query for a whole run)."""
     wanted = sorted(set(days))
@@ -201,26 +191,10 @@ def _donation_day(donation: Donation) -> date:
     return donation.screening.screened_on
 
 
-def _families(donor_ids: Iterable[int]) -> dict[int, set[int]]:
-    """Each donor with the duplicate records merged into it, also through earlier merges
-    (donations.services.record_family, for many donors in a few queries)."""
-    families = {donor_id: {donor_id} for donor_id in donor_ids}
-    owner = {donor_id: donor_id for donor_id in families}
-    frontier = set(families)
-    while frontier:
-        merged = Donor.objects.filter(merged_into__in=frontier).values_list("pk", "merged_into_id")
-        frontier = set()
-        for duplicate, survivor in merged:
-            owner[duplicate] = owner[survivor]
-            families[owner[survivor]].add(duplicate)
-            frontier.add(duplicate)
-    return families
-
-
 def _t_cruzi_qualified(donations: Sequence[Donation]) -> set[int]:
     """The donations whose donor has a documented nonreactive T. cruzi result on an earlier
     donation (the once-per-donor qualification)."""
-    families = _families({donation.donor_id for donation in donations})
+    families = record_families({donation.donor_id for donation in donations})
     member_of = {member: donor for donor, members in families.items() for member in members}
     earliest: dict[int, datetime] = {}
     rows = TestResult.objects.filter(
