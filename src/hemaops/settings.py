@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "hemaops.donors",
     "hemaops.donations",
     "hemaops.lab",
+    "hemaops.components",
     "hemaops.reporting",
 ]
 

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ComponentsConfig(AppConfig):
+    name = "hemaops.components"
+    label = "components"
+    verbose_name = "Components: manufacturing, labels, inventory and storage"

@@ -1,0 +1,510 @@
+"""Moves of a unit through its lifecycle, its holds, its storage and its fate (house style
+§3 and §7: one transaction each, the unit row locked, the move checked against the table of
+transitions, a history row and an audit event in the ``components`` stream).
+
+The gate (``rules.lifecycle.gate_refusals``) is judged here at every move into available,
+allocated or shipped — expiry included: **expiry is checked against ``expires_at`` at every
+use**; ``units_record_outdates`` only records the outdates of units nobody used. The
+database repeats the gate (migration 0002, PostgreSQL) and its label and expiry halves
+(check constraints, every database).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from hemaops.components.errors import ComponentsConflictError, ComponentsError
+from hemaops.components.models import StorageLocation, Unit, UnitEvent, UnitHold
+from hemaops.components.rules import lifecycle
+from hemaops.components.rules.lifecycle import Disposition, GateFacts, Status
+from hemaops.core.access import require_permission
+from hemaops.core.audit import PendingEvent, audit_record_many
+from hemaops.core.business_dates import business_time_resolve
+from hemaops.core.models import User
+from hemaops.lab.models import DonationHold, DonationRelease
+
+STREAM = "components"
+
+
+def unit_locked(unit: Unit) -> Unit:
+    return Unit.objects.select_for_update().select_related("product", "site").get(pk=unit.pk)
+
+
+def units_locked(units: Sequence[Unit]) -> list[Unit]:
+    """Lock in pk order (house style: a fixed order, so two writers never deadlock)."""
+    ids = sorted({unit.pk for unit in units})
+    locked = list(
+        Unit.objects.select_for_update().select_related("product", "site").filter(pk__in=ids).order_by("pk")
+    )
+    if len(locked) != len(ids):
+        raise ComponentsError("units: a unit was not found", code="not_found", field="units")
+    return locked
+
+
+def label_verified(unit: Unit) -> bool:
+    return bool(unit.label_digest) and unit.label_verified_digest == unit.label_digest
+
+
+def unit_gate_facts(unit: Unit, at: datetime) -> GateFacts:
+    donation_ids = list(unit.sources.values_list("donation_id", flat=True))
+    released = DonationRelease.objects.filter(donation_id__in=donation_ids).count()
+    return GateFacts(
+        donations_released=bool(donation_ids) and released == len(donation_ids),
+        donation_hold_active=DonationHold.objects.filter(
+            donation_id__in=donation_ids, lifted_at__isnull=True
+        ).exists(),
+        unit_hold_active=unit.holds.filter(lifted_at__isnull=True).exists(),
+        label_verified=label_verified(unit),
+        expires_at=unit.expires_at,
+        at=at,
+    )
+
+
+def unit_gate_refusals(unit: Unit, at: datetime | None = None) -> list[lifecycle.Refusal]:
+    """Why ``unit`` may not become available now (for pages: the unit's own checklist)."""
+    return lifecycle.gate_refusals(unit_gate_facts(unit, at or timezone.now()))
+
+
+def history_row(
+    unit: Unit,
+    *,
+    action: str,
+    actor: User | None,
+    at: datetime,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> UnitEvent:
+    return UnitEvent.objects.create(
+        unit=unit,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        occurred_at=at,
+        actor=actor,
+        reason=reason,
+        data=data or {},
+    )
+
+
+def _save_guarded(unit: Unit, fields: list[str]) -> None:
+    """Save under a savepoint: a refusal by the database (a concurrent hold got in first, or
+    a rule the service missed) becomes a conflict the user can read."""
+    try:
+        with transaction.atomic():
+            unit.save(update_fields=fields)
+    except IntegrityError as error:
+        raise ComponentsConflictError(
+            f"unit {unit}: the database refused the move ({str(error).splitlines()[0]})",
+            code="refused_by_database",
+            field="unit",
+        ) from error
+
+
+def _move(
+    actor: User | None,
+    unit: Unit,
+    new: Status,
+    at: datetime,
+    action: str,
+    *,
+    reason: str = "",
+    disposition: Disposition | None = None,
+    data: dict[str, Any] | None = None,
+) -> PendingEvent:
+    """Move a locked unit to ``new`` at ``at``: the transition, the gate, the history row."""
+    old = Status(unit.status)
+    refusal = lifecycle.transition_refusal(old, new)
+    if refusal is not None:
+        raise ComponentsConflictError(f"unit {unit}: {refusal.message}", code=refusal.code, field="unit")
+    if at < unit.status_changed_at:
+        raise ComponentsError(
+            f"occurred_at: unit {unit} last moved at {unit.status_changed_at.isoformat(timespec='minutes')}; "
+            "a move cannot be dated before it",
+            code="before_last_move",
+            field="occurred_at",
+        )
+    if new in lifecycle.GATED:
+        refusals = lifecycle.gate_refusals(unit_gate_facts(unit, at))
+        if refusals:
+            raise ComponentsConflictError(
+                f"unit {unit} cannot become {new.value}: " + "; ".join(r.message for r in refusals),
+                code=refusals[0].code,
+                field="unit",
+            )
+    unit.status = new.value
+    unit.status_changed_at = at
+    fields = ["status", "status_changed_at"]
+    if disposition is not None:
+        unit.disposition = disposition.value
+        unit.disposition_reason = reason
+        fields += ["disposition", "disposition_reason"]
+    _save_guarded(unit, fields)
+    history_row(
+        unit,
+        action=action,
+        actor=actor,
+        at=at,
+        from_status=old.value,
+        to_status=new.value,
+        reason=reason,
+        data=data,
+    )
+    return PendingEvent(
+        f"components.unit.{action}",
+        unit,
+        {"old": {"status": old.value}, "new": {"status": new.value, **(data or {})}},
+        reason,
+        at,
+    )
+
+
+def _one_move(
+    *,
+    actor: User | None,
+    permission: str,
+    unit: Unit,
+    new: Status,
+    action: str,
+    occurred_at: datetime | None,
+    reason: str = "",
+    disposition: Disposition | None = None,
+    data: dict[str, Any] | None = None,
+) -> Unit:
+    require_permission(actor, permission)
+    when = business_time_resolve(actor=actor, occurred_at=occurred_at)
+    locked = unit_locked(unit)
+    event = _move(
+        actor,
+        locked,
+        new,
+        when.occurred_at,
+        action,
+        reason=reason,
+        disposition=disposition,
+        data={**(data or {}), **when.audit_data()},
+    )
+    audit_record_many(stream=STREAM, actor=actor, events=[event])
+    return locked
+
+
+def _required(text: str, field: str, what: str) -> str:
+    if not text.strip():
+        raise ComponentsError(f"{field}: {what}", code="required", field=field)
+    return text.strip()
+
+
+@transaction.atomic
+def unit_make_available(*, actor: User | None, unit: Unit, occurred_at: datetime | None = None) -> Unit:
+    """Through the gate into available stock (from quarantine or after a return)."""
+    return _one_move(
+        actor=actor,
+        permission="components.move_unit",
+        unit=unit,
+        new=Status.AVAILABLE,
+        action="made_available",
+        occurred_at=occurred_at,
+    )
+
+
+@transaction.atomic
+def unit_quarantine(
+    *, actor: User | None, unit: Unit, reason: str, occurred_at: datetime | None = None
+) -> Unit:
+    return _one_move(
+        actor=actor,
+        permission="components.move_unit",
+        unit=unit,
+        new=Status.QUARANTINED,
+        action="quarantined",
+        occurred_at=occurred_at,
+        reason=_required(reason, "reason", "say why the unit goes back to quarantine"),
+    )
+
+
+@transaction.atomic
+def unit_allocate(
+    *, actor: User | None, unit: Unit, reference: str, occurred_at: datetime | None = None
+) -> Unit:
+    """Set an available unit aside for an order (``reference``): the gate is judged again."""
+    return _one_move(
+        actor=actor,
+        permission="components.allocate_unit",
+        unit=unit,
+        new=Status.ALLOCATED,
+        action="allocated",
+        occurred_at=occurred_at,
+        data={"reference": _required(reference, "reference", "name the order the unit is allocated to")},
+    )
+
+
+@transaction.atomic
+def unit_deallocate(
+    *, actor: User | None, unit: Unit, reason: str, occurred_at: datetime | None = None
+) -> Unit:
+    return _one_move(
+        actor=actor,
+        permission="components.allocate_unit",
+        unit=unit,
+        new=Status.AVAILABLE,
+        action="deallocated",
+        occurred_at=occurred_at,
+        reason=_required(reason, "reason", "say why the allocation is undone"),
+    )
+
+
+@transaction.atomic
+def unit_ship(*, actor: User | None, unit: Unit, consignee: str, occurred_at: datetime | None = None) -> Unit:
+    """Ship an allocated unit to ``consignee``: the gate, and so its expiry, once more."""
+    return _one_move(
+        actor=actor,
+        permission="components.allocate_unit",
+        unit=unit,
+        new=Status.SHIPPED,
+        action="shipped",
+        occurred_at=occurred_at,
+        data={"consignee": _required(consignee, "consignee", "name where the unit goes")},
+    )
+
+
+@transaction.atomic
+def unit_return(*, actor: User | None, unit: Unit, reason: str, occurred_at: datetime | None = None) -> Unit:
+    """A shipped unit comes back; it stays out of stock until made available through the gate."""
+    return _one_move(
+        actor=actor,
+        permission="components.move_unit",
+        unit=unit,
+        new=Status.RETURNED,
+        action="returned",
+        occurred_at=occurred_at,
+        reason=_required(reason, "reason", "say why the unit came back"),
+    )
+
+
+@transaction.atomic
+def unit_dispose(
+    *,
+    actor: User | None,
+    unit: Unit,
+    disposition: Disposition | str,
+    reason: str = "",
+    occurred_at: datetime | None = None,
+) -> Unit:
+    """Record a unit's fate: transfused (as the hospital reported), discarded with its reason,
+    outdated (only once it has expired), recalled. Used in a modification is recorded by the
+    manufacturing services."""
+    try:
+        fate = Disposition(disposition)
+    except ValueError:
+        raise ComponentsError(
+            f"disposition: {disposition!r} is not one of {', '.join(d.value for d in Disposition)}",
+            code="invalid_choice",
+            field="disposition",
+        ) from None
+    if fate is Disposition.USED_IN_MODIFICATION:
+        raise ComponentsError(
+            "disposition: a modification records its parent's use itself",
+            code="invalid_choice",
+            field="disposition",
+        )
+    if fate in (Disposition.DISCARDED, Disposition.RECALLED):
+        reason = _required(reason, "reason", "say why the unit is discarded")
+    require_permission(actor, "components.move_unit")
+    when = business_time_resolve(actor=actor, occurred_at=occurred_at)
+    locked = unit_locked(unit)
+    refusal = lifecycle.disposition_refusal(Status(locked.status), fate)
+    if refusal is not None:
+        raise ComponentsConflictError(
+            f"unit {locked}: {refusal.message}", code=refusal.code, field="disposition"
+        )
+    if fate is Disposition.OUTDATED and locked.expires_at > when.occurred_at:
+        raise ComponentsConflictError(
+            f"unit {locked} expires at {locked.expires_at.isoformat(timespec='minutes')}: not outdated yet",
+            code="not_expired",
+            field="disposition",
+        )
+    event = _move(
+        actor,
+        locked,
+        lifecycle.DISPOSITION_STATUS[fate],
+        when.occurred_at,
+        fate.value,
+        reason=reason,
+        disposition=fate,
+        data={"disposition": fate.value, **when.audit_data()},
+    )
+    audit_record_many(stream=STREAM, actor=actor, events=[event])
+    return locked
+
+
+@transaction.atomic
+def units_record_outdates(*, actor: User | None, at: datetime | None = None) -> int:
+    """Record as outdated every unit on hand whose expiry has passed. Not a control: every use
+    checks expiry itself; this only keeps the books (how many units outdated, and when)."""
+    require_permission(actor, "components.move_unit")
+    now = at or timezone.now()
+    expired = list(
+        Unit.objects.select_for_update()
+        .filter(status__in=[s.value for s in lifecycle.ON_HAND], expires_at__lte=now)
+        .order_by("pk")
+    )
+    events = [
+        _move(
+            actor,
+            unit,
+            Status.DISCARDED,
+            max(now, unit.status_changed_at),
+            Disposition.OUTDATED.value,
+            reason="expired",
+            disposition=Disposition.OUTDATED,
+        )
+        for unit in expired
+    ]
+    audit_record_many(stream=STREAM, actor=actor, events=events)
+    return len(events)
+
+
+def hold_place_locked(
+    actor: User | None,
+    unit: Unit,
+    reason: str,
+    at: datetime,
+    *,
+    kind: str = UnitHold.Kind.MANUAL,
+    excursion: Any = None,
+) -> tuple[UnitHold, PendingEvent]:
+    hold = UnitHold.objects.create(
+        unit=unit, kind=kind, excursion=excursion, reason=reason, placed_by=actor, placed_at=at
+    )
+    history_row(unit, action="held", actor=actor, at=at, reason=reason, data={"hold": hold.pk, "kind": kind})
+    return hold, PendingEvent(
+        "components.unit.held", unit, {"new": {"hold": hold.pk, "kind": kind}}, reason, at
+    )
+
+
+@transaction.atomic
+def unit_hold_place(
+    *, actor: User | None, unit: Unit, reason: str, occurred_at: datetime | None = None
+) -> UnitHold:
+    """Hold a unit: it stays where it is, but no move through the gate happens while a hold is
+    active (a unit already shipped is followed by quality, not by the hold)."""
+    require_permission(actor, "components.hold_unit")
+    reason = _required(reason, "reason", "say why the unit is held")
+    when = business_time_resolve(actor=actor, occurred_at=occurred_at)
+    locked = unit_locked(unit)
+    if Status(locked.status) in lifecycle.FINAL:
+        raise ComponentsConflictError(
+            f"unit {locked} is {locked.status}: nothing to hold", code="unit_final", field="unit"
+        )
+    hold, event = hold_place_locked(actor, locked, reason, when.occurred_at)
+    audit_record_many(stream=STREAM, actor=actor, events=[event])
+    return hold
+
+
+def hold_lift_locked(actor: User | None, hold: UnitHold, reason: str, at: datetime) -> PendingEvent:
+    hold.lifted_by = actor
+    hold.lifted_at = at
+    hold.lift_reason = reason
+    hold.save(update_fields=["lifted_by", "lifted_at", "lift_reason"])
+    history_row(hold.unit, action="hold_lifted", actor=actor, at=at, reason=reason, data={"hold": hold.pk})
+    return PendingEvent("components.unit.hold_lifted", hold.unit, {"new": {"hold": hold.pk}}, reason, at)
+
+
+@transaction.atomic
+def unit_hold_lift(*, actor: User | None, hold: UnitHold, reason: str) -> UnitHold:
+    """Lift a hand-placed hold. A temperature hold is lifted by the excursion's decision."""
+    require_permission(actor, "components.hold_unit")
+    reason = _required(reason, "reason", "say why the hold is lifted")
+    unit_locked(hold.unit)
+    hold = UnitHold.objects.select_for_update().select_related("unit").get(pk=hold.pk)
+    if hold.lifted_at is not None:
+        raise ComponentsConflictError("hold: this hold is already lifted", code="hold_lifted", field="hold")
+    if hold.kind != UnitHold.Kind.MANUAL:
+        raise ComponentsConflictError(
+            "hold: a temperature hold is lifted by the quality officer's decision on the excursion",
+            code="hold_by_excursion",
+            field="hold",
+        )
+    event = hold_lift_locked(actor, hold, reason, timezone.now())
+    audit_record_many(stream=STREAM, actor=actor, events=[event])
+    return hold
+
+
+def _storage_refusal(unit: Unit, location: StorageLocation) -> str | None:
+    product = unit.product
+    if location.minimum_c < product.storage_min_c or location.maximum_c > product.storage_max_c:
+        return (
+            f"{product.description} is stored at {product.storage_min_c} to {product.storage_max_c} °C; "
+            f"{location.name} keeps {location.minimum_c} to {location.maximum_c} °C"
+        )
+    return None
+
+
+@transaction.atomic
+def unit_store(
+    *, actor: User | None, unit: Unit, location: StorageLocation, occurred_at: datetime | None = None
+) -> Unit:
+    """Put a unit in a storage location whose range lies inside the product's and which has room."""
+    require_permission(actor, "components.move_unit")
+    when = business_time_resolve(actor=actor, occurred_at=occurred_at)
+    locked = unit_locked(unit)
+    location = StorageLocation.objects.select_for_update().get(pk=location.pk)
+    if Status(locked.status) not in lifecycle.ON_HAND:
+        raise ComponentsConflictError(
+            f"unit {locked} is {locked.status}: not on hand", code="not_on_hand", field="unit"
+        )
+    if not location.is_active:
+        raise ComponentsError(
+            f"location: {location.name} is out of service", code="inactive", field="location"
+        )
+    if location.site_id != locked.site_id:
+        raise ComponentsError(
+            f"location: {location.name} is at another site; ship the unit there first",
+            code="other_site",
+            field="location",
+        )
+    refusal = _storage_refusal(locked, location)
+    if refusal:
+        raise ComponentsError(f"location: {refusal}", code="wrong_temperature", field="location")
+    occupied = (
+        Unit.objects.filter(location=location, status__in=[s.value for s in lifecycle.ON_HAND])
+        .exclude(pk=locked.pk)
+        .aggregate(n=Count("pk"))["n"]
+    )
+    if occupied >= location.capacity_units:
+        raise ComponentsConflictError(
+            f"location: {location.name} is full ({location.capacity_units} units)",
+            code="location_full",
+            field="location",
+        )
+    before = locked.location_id
+    locked.location = location
+    locked.save(update_fields=["location"])
+    history_row(
+        locked,
+        action="stored",
+        actor=actor,
+        at=when.occurred_at,
+        data={"location": location.pk, "from": before},
+    )
+    audit_record_many(
+        stream=STREAM,
+        actor=actor,
+        events=[
+            PendingEvent(
+                "components.unit.stored",
+                locked,
+                {"old": {"location": before}, "new": {"location": location.pk, **when.audit_data()}},
+                "",
+                when.occurred_at,
+            )
+        ],
+    )
+    return locked
