@@ -21,6 +21,7 @@ urlpatterns = [
     path("donors/", include("hemaops.donors.urls")),
     path("donations/", include("hemaops.donations.urls")),
     path("lab/", include("hemaops.lab.urls")),
+    path("components/", include("hemaops.components.urls")),
     path("", include("hemaops.reporting.urls")),
 ]
 

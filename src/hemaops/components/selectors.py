@@ -13,3 +13,94 @@ selectors helper; pages and API code against these signatures.
   the unit → descendants → location → history and fate.
 - ``locations_with_occupancy(site_ids=None)``, ``excursions_pending()``.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hemaops.components.models import (
+    LabelScan,
+    StorageLocation,
+    TemperatureReading,
+    Unit,
+    UnitEvent,
+    UnitHold,
+)
+
+BANDS = ("0-1", "2-3", "4-7", "8-14", "15-42", "43+")  # days to expiry
+
+
+@dataclass(frozen=True)
+class StockCell:
+    product_code: str  # the 5-character description code
+    product_description: str
+    product_class: str
+    abo: str
+    rhd: str  # "pos" | "neg"
+    band: str  # one of BANDS
+    units: int
+
+
+@dataclass(frozen=True)
+class StockBoard:
+    at: datetime
+    cells: list[StockCell]
+    quarantined_by_product: dict[str, int]
+    held_by_product: dict[str, int]
+    total_available: int
+
+
+@dataclass(frozen=True)
+class WorklistItem:
+    unit: Unit
+    waits_for: list[str]  # of "release", "label", "verification", "hold"
+
+
+@dataclass(frozen=True)
+class UnitChain:
+    unit: Unit
+    donations: list[Any]  # Donation with donor, din and site loaded
+    testings: dict[int, Any]  # donation id → DonationTesting
+    releases: dict[int, Any]  # donation id → DonationRelease
+    ancestors: list[Unit]
+    descendants: list[Unit]
+    events: list[UnitEvent]
+    holds: list[UnitHold]
+    scans: list[LabelScan]
+    gate_refusals: list[Any]  # rules.lifecycle.Refusal: why it may not become available now
+
+
+@dataclass(frozen=True)
+class LocationOccupancy:
+    location: StorageLocation
+    units_on_hand: int
+    last_reading: TemperatureReading | None
+    open_excursions: int
+
+
+def stock_board(*, at: datetime, site_ids: list[int] | None = None) -> StockBoard:
+    raise NotImplementedError
+
+
+def pick_list(
+    *, product: str, abo: str, rhd: str, count: int, at: datetime, site_ids: list[int] | None = None
+) -> list[Unit]:
+    raise NotImplementedError
+
+
+def processing_worklist(*, site_ids: list[int] | None = None, limit: int = 200) -> list[WorklistItem]:
+    raise NotImplementedError
+
+
+def unit_chain(unit: Unit) -> UnitChain:
+    raise NotImplementedError
+
+
+def locations_with_occupancy(site_ids: list[int] | None = None) -> list[LocationOccupancy]:
+    raise NotImplementedError
+
+
+def excursions_pending() -> list[Any]:
+    raise NotImplementedError

@@ -1,0 +1,5 @@
+"""The components API (django-ninja)."""
+
+from ninja import Router
+
+router = Router(tags=["components"])
