@@ -120,7 +120,7 @@ def catalogue_import(*, actor: User | None, filename: str, data: bytes) -> Catal
             events.append(PendingEvent("components.product.created", product, {"new": _jsonable(values)}))
         else:
             old = {name: getattr(product, name) for name in _ATTRIBUTES}
-            changed = {name for name in _ATTRIBUTES if str(old[name]) != str(values[name])}
+            changed = {name for name in _ATTRIBUTES if old[name] != values[name]}
             for name, value in values.items():
                 setattr(product, name, value)
             product.catalogue = catalogue

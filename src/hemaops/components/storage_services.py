@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hemaops.components.errors import ComponentsConflictError, ComponentsError
+from hemaops.components.file_errors import LineError
 from hemaops.components.inventory_services import (
     STREAM,
     _move,
@@ -99,7 +100,7 @@ def location_create(
 class TemperatureImportError(ComponentsError):
     code = "invalid_file"
 
-    def __init__(self, message: str, errors: list[object]) -> None:
+    def __init__(self, message: str, errors: list[LineError]) -> None:
         super().__init__(message, field="file")
         self.errors = errors
 
@@ -131,10 +132,12 @@ def temperatures_import(
     differing = [r for r in readings if r.recorded_at in stored and stored[r.recorded_at] != r.temperature_c]
     if differing:
         first = differing[0]
+        message = (
+            f"a reading at {first.recorded_at.isoformat()} is already stored as "
+            f"{stored[first.recorded_at]} °C, not {first.temperature_c} °C"
+        )
         raise TemperatureImportError(
-            f"file: line {first.line}: a reading at {first.recorded_at.isoformat()} is already stored "
-            f"as {stored[first.recorded_at]} °C, not {first.temperature_c} °C",
-            [first],
+            f"file: line {first.line}: {message}", [LineError(first.line, "temperature_c", message)]
         )
     new = [r for r in readings if r.recorded_at not in stored]
     found = excursions(
