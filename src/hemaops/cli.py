@@ -21,6 +21,9 @@ COMMANDS: dict[str, str] = {
     "token": "API tokens for integrations: token create USERNAME [--name NAME] | token revoke PREFIX",
     "audit": "The audit trail: audit verify (exit 1 on tampering) | audit checkpoint",
     "rules": "Run validation cases through the rule engines: rules eligibility|din|expiry|compatible [FILE]",
+    "catalogue_import": "Import a product catalogue version, whole or not at all: catalogue_import FILE",
+    "temperatures_import": "Import a temperature logger's CSV: temperatures_import SITE LOCATION FILE",
+    "units_record_outdates": "Record the outdates of expired units on hand (bookkeeping; use checks expiry)",
 }
 
 
