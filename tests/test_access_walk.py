@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,10 +21,20 @@ import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.db.models import Q
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from hemaops.api import api
+from hemaops.components import (
+    catalogue_services,
+    inventory_services,
+    label_services,
+    manufacturing_services,
+    storage_services,
+)
+from hemaops.components.labels import barcodes
+from hemaops.components.models import Product, StorageLocation, TemperatureExcursion, Unit
 from hemaops.core import roles
 from hemaops.core.models import Site
 from hemaops.core.signatures import INTERACTIVE, signer_verify
@@ -39,6 +50,7 @@ from hemaops.finance.services import PostingLine
 from hemaops.isbt128.din import Din
 from hemaops.lab import services as lab_services
 from hemaops.lab.models import DonationTesting, DonorNotification
+from tests.components.conftest import local_catalogue_bytes
 from tests.conftest import PASSWORD
 from tests.donations.drive_factories import bus_make, drive_day, drive_make, mobile_program_make, slot_make
 from tests.lab.results import file_of, full_panel, line
@@ -955,7 +967,288 @@ LAB_ROUTES: list[Route] = [
     Route("GET", "/api/v1/lab/deferred-donors", LAB_READERS, "api:GET /api/v1/lab/deferred-donors"),
 ]
 
-ROUTES += DONOR_ROUTES + DONATION_ROUTES + LAB_ROUTES
+# Components (issue 7 item 8). placeholders (the components_world fixture, built only for
+# these routes): {comp_unit} red cells, quarantined, unprinted; {comp_printed} printed, not
+# verified; {comp_whole_blood}; {comp_free_din} a donation without units; {comp_location}
+# {comp_excursion}; per role: {comp_ready} (verified, quarantined), {comp_available},
+# {comp_allocated}, {comp_shipped}, {comp_hold}.
+COMPONENT_READERS = frozenset(
+    {
+        roles.COMPONENT_TECHNOLOGIST,
+        roles.DISTRIBUTION_CLERK,
+        roles.QUALITY_OFFICER,
+        roles.MEDICAL_DIRECTOR,
+        roles.LAB_SUPERVISOR,
+        roles.ADMINISTRATOR,
+    }
+)
+COMPONENT_MAKERS = frozenset({roles.COMPONENT_TECHNOLOGIST})  # manufacture, label
+COMPONENT_MOVERS = frozenset({roles.COMPONENT_TECHNOLOGIST, roles.DISTRIBUTION_CLERK})
+COMPONENT_ALLOCATORS = frozenset({roles.DISTRIBUTION_CLERK})
+COMPONENT_HOLDERS = frozenset({roles.COMPONENT_TECHNOLOGIST, roles.DISTRIBUTION_CLERK, roles.QUALITY_OFFICER})
+TEMPERATURE_IMPORTERS = frozenset({roles.COMPONENT_TECHNOLOGIST, roles.QUALITY_OFFICER})
+EXCURSION_DECIDERS = frozenset({roles.QUALITY_OFFICER})
+
+
+def _free_whole_blood_din() -> str:
+    donation = (
+        Donation.objects.filter(procedure="whole_blood", outcome="complete", unit_sources__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    assert donation is not None
+    return donation.din.din
+
+
+def _pool_members() -> list[Unit]:
+    return list(Unit.objects.filter(product__code="A0010", status="quarantined").order_by("pk"))
+
+
+def _pool_page(n: int) -> dict[str, Any]:
+    members = "\n".join(f"{unit.din} {unit.product_code}" for unit in _pool_members())
+    return {"units": members, "product": "A0011"}
+
+
+def _pool_api(n: int) -> dict[str, Any]:
+    return {
+        "units": [{"din": unit.din, "product_code": unit.product_code} for unit in _pool_members()],
+        "product": "A0011",
+    }
+
+
+def _printed_scans() -> list[str]:
+    unit = Unit.objects.select_related("product", "site").get(
+        ~Q(label_digest=""), product__code="A0007", status="quarantined"
+    )
+    return [b.data for b in barcodes(label_services.unit_label_content(unit))]
+
+
+def _verify_page(n: int) -> dict[str, Any]:
+    return dict(zip(("din", "blood_group", "product_code", "expiry"), _printed_scans(), strict=True))
+
+
+def _collect_page(n: int) -> dict[str, Any]:
+    return {"din": _free_whole_blood_din(), "product": "A0001", "parts": 1}
+
+
+def _store(n: int) -> dict[str, Any]:
+    return {"location": StorageLocation.objects.order_by("pk").first().pk}  # type: ignore[union-attr]
+
+
+def _temperature_file(n: int) -> dict[str, Any]:
+    data = f"recorded_at,temperature_c\n2025-02-{n % 28 + 1:02d}T10:00:00Z,4.0\n".encode()
+    return {"file": SimpleUploadedFile(f"walk{n}.csv", data, content_type="text/csv")}
+
+
+def _catalogue_file(n: int) -> dict[str, Any]:
+    data = local_catalogue_bytes().replace(b"version=2026.1", f"version=walk{n}".encode())
+    return {"file": SimpleUploadedFile(f"walk{n}.csv", data, content_type="text/csv")}
+
+
+_DISCARD = {"disposition": "discarded", "reason": "walk"}
+_UNIT_API = "/api/v1/components/units"
+COMPONENT_ROUTES: list[Route] = [
+    Route("GET", "/components/", COMPONENT_READERS, "components:worklist"),
+    Route("POST", "/components/collect/", COMPONENT_MAKERS, "components:units_collect", _collect_page),
+    Route("POST", "/components/pool/", COMPONENT_MAKERS, "components:units_pool", _pool_page),
+    Route("GET", "/components/units/{comp_unit}/", COMPONENT_READERS, "components:unit_detail"),
+    Route(
+        "POST",
+        "/components/units/{comp_whole_blood}/process/",
+        COMPONENT_MAKERS,
+        "components:unit_process",
+        {"products": ["A0002"], "parts": 1},
+    ),
+    Route("POST", "/components/units/{comp_unit}/label/", COMPONENT_MAKERS, "components:label_print"),
+    Route("GET", "/components/units/{comp_printed}/label.pdf", COMPONENT_MAKERS, "components:label_pdf"),
+    Route("GET", "/components/units/{comp_printed}/label.zpl", COMPONENT_MAKERS, "components:label_zpl"),
+    Route("GET", "/components/units/{comp_printed}/verify/", COMPONENT_MAKERS, "components:label_verify"),
+    Route(
+        "POST",
+        "/components/units/{comp_printed}/verify/",
+        COMPONENT_MAKERS,
+        "components:label_verify",
+        _verify_page,
+    ),
+    Route("POST", "/components/units/{comp_ready}/available/", COMPONENT_MOVERS, "components:unit_available"),
+    Route("POST", "/components/units/{comp_ready}/store/", COMPONENT_MOVERS, "components:unit_store", _store),
+    Route(
+        "POST",
+        "/components/units/{comp_ready}/holds/",
+        COMPONENT_HOLDERS,
+        "components:unit_hold",
+        {"reason": "walk"},
+    ),
+    Route(
+        "POST",
+        "/components/units/{comp_ready}/discard/",
+        COMPONENT_MOVERS,
+        "components:unit_discard",
+        _DISCARD,
+    ),
+    Route(
+        "POST",
+        "/components/units/{comp_available}/quarantine/",
+        COMPONENT_MOVERS,
+        "components:unit_quarantine",
+        {"reason": "walk"},
+    ),
+    Route(
+        "POST",
+        "/components/holds/{comp_hold}/lift/",
+        COMPONENT_HOLDERS,
+        "components:hold_lift",
+        {"reason": "walk"},
+    ),
+    Route("GET", "/components/stock/", COMPONENT_READERS, "components:stock_board"),
+    Route(
+        "GET",
+        "/components/stock/pick/?product=A0002&abo=O&rhd=pos&count=4",
+        COMPONENT_READERS,
+        "components:pick_list",
+    ),
+    Route("GET", "/components/storage/", COMPONENT_READERS, "components:storage"),
+    Route("GET", "/components/storage/{comp_location}/", COMPONENT_READERS, "components:location_detail"),
+    Route(
+        "POST",
+        "/components/storage/{comp_location}/temperatures/",
+        TEMPERATURE_IMPORTERS,
+        "components:temperatures_import",
+        _temperature_file,
+    ),
+    Route("GET", "/components/excursions/", COMPONENT_READERS, "components:excursions"),
+    Route(
+        "POST",
+        "/components/excursions/{comp_excursion}/decide/",
+        EXCURSION_DECIDERS,
+        "components:excursion_decide",
+        {"decision": "units_released", "note": "walk"},
+    ),
+    Route("GET", "/components/catalogue/", COMPONENT_READERS, "components:catalogue"),
+    Route(
+        "POST", "/components/catalogue/import/", ADMINISTRATOR, "components:catalogue_import", _catalogue_file
+    ),
+    Route(
+        "GET", f"{_UNIT_API}/{{comp_unit}}", COMPONENT_READERS, "api:GET /api/v1/components/units/{unit_id}"
+    ),
+    Route(
+        "POST",
+        "/api/v1/components/donations/{comp_free_din}/units",
+        COMPONENT_MAKERS,
+        "api:POST /api/v1/components/donations/{din}/units",
+        {"product": "A0001"},
+    ),
+    Route(
+        "POST",
+        f"{_UNIT_API}/{{comp_whole_blood}}/process",
+        COMPONENT_MAKERS,
+        "api:POST /api/v1/components/units/{unit_id}/process",
+        {"products": ["A0002"]},
+    ),
+    Route("POST", f"{_UNIT_API}/pool", COMPONENT_MAKERS, "api:POST /api/v1/components/units/pool", _pool_api),
+    Route(
+        "POST",
+        f"{_UNIT_API}/{{comp_unit}}/label",
+        COMPONENT_MAKERS,
+        "api:POST /api/v1/components/units/{unit_id}/label",
+    ),
+    Route(
+        "POST",
+        f"{_UNIT_API}/{{comp_printed}}/label/verify",
+        COMPONENT_MAKERS,
+        "api:POST /api/v1/components/units/{unit_id}/label/verify",
+        lambda n: {"scans": _printed_scans()},
+    ),
+    Route(
+        "POST",
+        f"{_UNIT_API}/{{comp_ready}}/available",
+        COMPONENT_MOVERS,
+        "api:POST /api/v1/components/units/{unit_id}/available",
+    ),
+    Route(
+        "POST",
+        f"{_UNIT_API}/{{comp_available}}/allocate",
+        COMPONENT_ALLOCATORS,
+        "api:POST /api/v1/components/units/{unit_id}/allocate",
+        {"reference": "walk"},
+    ),
+    Route(
+        "POST",
+        f"{_UNIT_API}/{{comp_allocated}}/ship",
+        COMPONENT_ALLOCATORS,
+        "api:POST /api/v1/components/units/{unit_id}/ship",
+        {"consignee": "walk"},
+    ),
+    Route(
+        "POST",
+        f"{_UNIT_API}/{{comp_shipped}}/return",
+        COMPONENT_MOVERS,
+        "api:POST /api/v1/components/units/{unit_id}/return",
+        {"reason": "walk"},
+    ),
+    Route(
+        "POST",
+        f"{_UNIT_API}/{{comp_ready}}/dispose",
+        COMPONENT_MOVERS,
+        "api:POST /api/v1/components/units/{unit_id}/dispose",
+        _DISCARD,
+    ),
+    Route(
+        "POST",
+        f"{_UNIT_API}/{{comp_ready}}/store",
+        COMPONENT_MOVERS,
+        "api:POST /api/v1/components/units/{unit_id}/store",
+        _store,
+    ),
+    Route(
+        "POST",
+        f"{_UNIT_API}/{{comp_ready}}/holds",
+        COMPONENT_HOLDERS,
+        "api:POST /api/v1/components/units/{unit_id}/holds",
+        {"reason": "walk"},
+    ),
+    Route(
+        "POST",
+        "/api/v1/components/holds/{comp_hold}/lift",
+        COMPONENT_HOLDERS,
+        "api:POST /api/v1/components/holds/{hold_id}/lift",
+        {"reason": "walk"},
+    ),
+    Route("GET", "/api/v1/components/stock", COMPONENT_READERS, "api:GET /api/v1/components/stock"),
+    Route(
+        "GET",
+        "/api/v1/components/stock/pick?product=A0002&abo=O&rhd=pos&count=2",
+        COMPONENT_READERS,
+        "api:GET /api/v1/components/stock/pick",
+    ),
+    Route("GET", "/api/v1/components/locations", COMPONENT_READERS, "api:GET /api/v1/components/locations"),
+    Route(
+        "POST",
+        "/api/v1/components/locations/{comp_location}/temperatures",
+        TEMPERATURE_IMPORTERS,
+        "api:POST /api/v1/components/locations/{location_id}/temperatures",
+        _temperature_file,
+    ),
+    Route(
+        "POST",
+        "/api/v1/components/excursions/{comp_excursion}/decision",
+        EXCURSION_DECIDERS,
+        "api:POST /api/v1/components/excursions/{excursion_id}/decision",
+        {"decision": "units_released", "note": "walk"},
+    ),
+    Route("GET", "/api/v1/components/products", COMPONENT_READERS, "api:GET /api/v1/components/products"),
+    Route(
+        "POST",
+        "/api/v1/components/catalogue",
+        ADMINISTRATOR,
+        "api:POST /api/v1/components/catalogue",
+        _catalogue_file,
+    ),
+]
+
+ROUTES += DONOR_ROUTES + DONATION_ROUTES + LAB_ROUTES + COMPONENT_ROUTES
+
+KNOWN_BROKEN: dict[str, str] = {}  # route name → why it fails for a reason outside the route (strict)
 
 # Open to everyone by design, or Django's own machinery with its own tests.
 PUBLIC_URL_NAMES = {
@@ -1276,6 +1569,126 @@ def lab_world(site, make_user, collection_world) -> dict[str, Any]:
 
 
 @pytest.fixture
+def components_world(site, make_user, lab_world) -> dict[str, Any]:
+    """The local catalogue; five whole blood donations typed O pos and released, each
+    separated into red cells (A0002), plasma (A0007) and platelets (A0012), brought to the
+    states the components routes start from (two plasmas made into cryoprecipitate to
+    pool); a whole blood unit not processed; a refrigerator with one excursion pending."""
+    catalogue_services.catalogue_import(actor=None, filename="local.csv", data=local_catalogue_bytes())
+    screener, phlebotomist = make_user(roles.SCREENER), make_user(roles.PHLEBOTOMIST)
+    technologist = make_user(roles.COMPONENT_TECHNOLOGIST, username="walk_component_technologist")
+    clerk = make_user(roles.DISTRIBUTION_CLERK, username="walk_clerk")
+    lab_technologist = make_user(roles.LAB_TECHNOLOGIST, username="walk_component_lab")
+    supervisor = make_user(roles.LAB_SUPERVISOR)
+    products = {p.code: p for p in Product.objects.all()}
+
+    def whole_blood(name: str, release: bool = True) -> Unit:
+        donor = donor_services.donor_register(
+            actor=None,
+            details=donor_services.DonorDetails(
+                family_name=name, given_name="Unit", date_of_birth=date(1970, 3, 4), sex="F"
+            ),
+            not_a_duplicate=True,
+        )
+        screening = collection_services.screening_record(
+            actor=screener, donor=donor, site=site, procedure="whole_blood", vitals=WALK_VITALS
+        )
+        now = timezone.now()
+        donation = collection_services.donation_record(
+            actor=phlebotomist,
+            screening=screening,
+            din=collection_services.din_generate(actor=None, site=site, year="25").issued,
+            started_at=now,
+            ended_at=now,
+            volume_ml=500,
+            bag_lot="LOT",
+            outcome="complete",
+        )
+        if release:
+            lab_services.results_import(
+                actor=lab_technologist, filename=f"{name}.csv", data=file_of(full_panel(donation.din.din))
+            )
+            signer = signer_verify(actor=supervisor, password=PASSWORD, authenticated_by=INTERACTIVE)
+            lab_services.donations_release(actor=supervisor, signer=signer, donations=[donation])
+        (unit,) = manufacturing_services.units_collect(
+            actor=technologist, donation=donation, product=products["A0001"], volume_ml=500
+        )
+        return unit
+
+    lines = []
+    for name in ("Comp", "Compton", "Compass", "Compote", "Comparo"):
+        lines.append(
+            manufacturing_services.unit_process(
+                actor=technologist,
+                unit=whole_blood(name),
+                products=[products["A0002"], products["A0007"], products["A0012"]],
+            )
+        )
+    (r1, p1, l1), (r2, p2, l2), (r3, p3, l3), (r4, p4, l4), (r5, p5, l5) = lines
+
+    def verified(unit: Unit) -> Unit:
+        content = label_services.unit_label_print(actor=technologist, unit=unit)
+        label_services.unit_label_verify(
+            actor=technologist, unit=unit, scans=[b.data for b in barcodes(content)]
+        )
+        return unit
+
+    def available(unit: Unit) -> Unit:
+        return inventory_services.unit_make_available(actor=technologist, unit=verified(unit))
+
+    for unit in (r1, r2, r3):
+        verified(unit)
+    label_services.unit_label_print(actor=technologist, unit=p1)
+    for unit in (p2, l3):
+        available(unit)
+    inventory_services.unit_allocate(actor=clerk, unit=available(l4), reference="walk")
+    for plasma in (p3, p4):  # cryoprecipitate to pool, its group on its printed label
+        (cryo,) = manufacturing_services.unit_process(
+            actor=technologist, unit=plasma, products=[products["A0010"]]
+        )
+        label_services.unit_label_print(actor=technologist, unit=cryo)
+    for unit in (l1, l2):
+        inventory_services.unit_allocate(actor=clerk, unit=available(unit), reference="walk")
+        inventory_services.unit_ship(actor=clerk, unit=unit, consignee="walk")
+    holds = {
+        role: inventory_services.unit_hold_place(actor=technologist, unit=unit, reason="walk").pk
+        for role, unit in zip(sorted(COMPONENT_HOLDERS), (r5, p5, l5), strict=True)
+    }
+    loose = whole_blood("Compline", release=False)
+    location = storage_services.location_create(
+        actor=None,
+        site=site,
+        name="Walk refrigerator",
+        kind="refrigerator",
+        minimum_c=Decimal("1"),
+        maximum_c=Decimal("6"),
+        capacity_units=20,
+    )
+    storage_services.temperatures_import(
+        actor=None,
+        location=location,
+        filename="excursion.csv",
+        data=b"recorded_at,temperature_c\n2025-01-10T10:00:00Z,4.0\n2025-01-10T10:10:00Z,9.5\n"
+        b"2025-01-10T10:20:00Z,4.0\n",
+    )
+    excursion = TemperatureExcursion.objects.get(location=location)
+    movers, holders = sorted(COMPONENT_MOVERS), sorted(COMPONENT_HOLDERS)
+    return {
+        "comp_unit": r4.pk,
+        "comp_printed": p1.pk,
+        "comp_whole_blood": loose.pk,
+        "comp_free_din": _free_whole_blood_din(),
+        "comp_location": location.pk,
+        "comp_excursion": excursion.pk,
+        "comp_ready": dict(zip(holders, (r1.pk, r2.pk, r3.pk), strict=True)),
+        "comp_available": dict(zip(movers, (p2.pk, l3.pk), strict=True)),
+        "comp_allocated": {roles.DISTRIBUTION_CLERK: l4.pk},
+        "comp_shipped": dict(zip(movers, (l1.pk, l2.pk), strict=True)),
+        "comp_hold": holds,
+    }
+
+
+@pytest.fixture
 def walk_world(
     site,
     program,
@@ -1348,12 +1761,23 @@ def _verdict(route: Route, principal: str, response) -> str | None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
+@pytest.mark.parametrize(
+    "route",
+    [
+        pytest.param(route, marks=pytest.mark.xfail(reason=KNOWN_BROKEN[route.name], strict=True))
+        if route.name in KNOWN_BROKEN
+        else route
+        for route in ROUTES
+    ],
+    ids=lambda r: f"{r.method} {r.path}",
+)
 def test_route_answers_each_principal_and_denials_change_nothing(
-    route, client, make_user, walk_world, other_hospital
+    route, client, make_user, walk_world, other_hospital, request
 ):
     # One test per route walks every principal in turn (fixtures once per route keep the
     # walk fast); all failures are collected so one run shows the whole picture.
+    if route in COMPONENT_ROUTES:  # the components' world is built only where it is walked
+        walk_world = {**walk_world, **request.getfixturevalue("components_world")}
     failures = []
     for principal in PRINCIPALS:
         # A placeholder given per role names that role's own object (a result to verify, a

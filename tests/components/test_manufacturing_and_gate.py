@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from hemaops.components import inventory_services, label_services, manufacturing_services
@@ -132,12 +133,10 @@ def test_an_expired_unit_is_refused_at_use_without_any_sweep(components, lab, wh
     release(lab, whole_blood.sources.get().donation)
     _label_and_verify(components, platelets)
     inventory_services.unit_make_available(actor=components["technologist"], unit=platelets)
-    # Time passes past the expiry (the unit's times moved back instead of the clock forward).
-    now = timezone.now()
-    Unit.objects.filter(pk=platelets.pk).update(
-        status_changed_at=now - timedelta(hours=2), expires_at=now - timedelta(minutes=1)
-    )
-    with pytest.raises(ComponentsError) as refused:
+    with (
+        time_machine.travel(platelets.expires_at + timedelta(minutes=1)),
+        pytest.raises(ComponentsError) as refused,
+    ):
         inventory_services.unit_allocate(actor=components["clerk"], unit=platelets, reference="ORDER-3")
     assert refused.value.code == "expired"
     platelets.refresh_from_db()

@@ -177,10 +177,21 @@ def _one_move(
     reason: str = "",
     disposition: Disposition | None = None,
     data: dict[str, Any] | None = None,
+    only_from: frozenset[Status] | None = None,
 ) -> Unit:
     require_permission(actor, permission)
-    when = business_time_resolve(actor=actor, occurred_at=occurred_at)
     locked = unit_locked(unit)
+    # The time is read once the lock is held, so moves of one unit are dated in the order
+    # they happened.
+    when = business_time_resolve(actor=actor, occurred_at=occurred_at)
+    if only_from is not None and Status(locked.status) not in only_from:
+        raise ComponentsConflictError(
+            f"unit {locked} is {locked.status}: {action.replace('_', ' ')} applies to a "
+            + " or ".join(sorted(s.value for s in only_from))
+            + " unit",
+            code="unit_final" if Status(locked.status) in lifecycle.FINAL else "transition_not_allowed",
+            field="unit",
+        )
     event = _move(
         actor,
         locked,
@@ -211,6 +222,8 @@ def unit_make_available(*, actor: User | None, unit: Unit, occurred_at: datetime
         new=Status.AVAILABLE,
         action="made_available",
         occurred_at=occurred_at,
+        # An allocated unit goes back to stock by deallocation, which says why.
+        only_from=frozenset({Status.QUARANTINED, Status.RETURNED}),
     )
 
 
@@ -256,6 +269,7 @@ def unit_deallocate(
         new=Status.AVAILABLE,
         action="deallocated",
         occurred_at=occurred_at,
+        only_from=frozenset({Status.ALLOCATED}),
         reason=_required(reason, "reason", "say why the allocation is undone"),
     )
 
@@ -317,8 +331,8 @@ def unit_dispose(
     if fate in (Disposition.DISCARDED, Disposition.RECALLED):
         reason = _required(reason, "reason", "say why the unit is discarded")
     require_permission(actor, "components.move_unit")
-    when = business_time_resolve(actor=actor, occurred_at=occurred_at)
     locked = unit_locked(unit)
+    when = business_time_resolve(actor=actor, occurred_at=occurred_at)
     refusal = lifecycle.disposition_refusal(Status(locked.status), fate)
     if refusal is not None:
         raise ComponentsConflictError(
@@ -397,8 +411,8 @@ def unit_hold_place(
     active (a unit already shipped is followed by quality, not by the hold)."""
     require_permission(actor, "components.hold_unit")
     reason = _required(reason, "reason", "say why the unit is held")
-    when = business_time_resolve(actor=actor, occurred_at=occurred_at)
     locked = unit_locked(unit)
+    when = business_time_resolve(actor=actor, occurred_at=occurred_at)
     if Status(locked.status) in lifecycle.FINAL:
         raise ComponentsConflictError(
             f"unit {locked} is {locked.status}: nothing to hold", code="unit_final", field="unit"
@@ -453,8 +467,8 @@ def unit_store(
 ) -> Unit:
     """Put a unit in a storage location whose range lies inside the product's and which has room."""
     require_permission(actor, "components.move_unit")
-    when = business_time_resolve(actor=actor, occurred_at=occurred_at)
     locked = unit_locked(unit)
+    when = business_time_resolve(actor=actor, occurred_at=occurred_at)
     location = StorageLocation.objects.select_for_update().get(pk=location.pk)
     if Status(locked.status) not in lifecycle.ON_HAND:
         raise ComponentsConflictError(

@@ -21,7 +21,14 @@ from django.utils import timezone
 
 from hemaops.components.errors import ComponentsConflictError, ComponentsError
 from hemaops.components.inventory_services import STREAM, history_row, label_verified, unit_locked
-from hemaops.components.labels import LabelContent, ScanMismatch, barcodes, content_digest, scan_check
+from hemaops.components.labels import (
+    LabelContent,
+    LabelError,
+    ScanMismatch,
+    barcodes,
+    content_digest,
+    scan_check,
+)
 from hemaops.components.models import LabelScan, Unit
 from hemaops.components.rules import lifecycle
 from hemaops.components.rules.lifecycle import Status
@@ -71,15 +78,25 @@ def _typing(unit: Unit) -> tuple[str, str, dict[str, Any]]:
     )
 
 
-def unit_label_content(unit: Unit, *, abo: str | None = None, rhd: str | None = None) -> LabelContent:
-    """What the unit's label says, from its records."""
+def unit_label_content(unit: Unit) -> LabelContent:
+    """What the unit's label says, from its records. A record the label rules refuse (a
+    date-only expiry that is not 23:59) is a components error naming the unit."""
+    try:
+        return _label_content(unit)
+    except LabelError as error:
+        raise ComponentsConflictError(
+            f"unit {unit}: {error.message}", code=error.code, field="unit"
+        ) from None
+
+
+def _label_content(unit: Unit) -> LabelContent:
     typed_abo, typed_rhd, special = _typing(unit)
     zone = ZoneInfo(unit.site.time_zone)
     product = unit.product
     return LabelContent(
         din=Din(unit.din[:5], unit.din[5:7], unit.din[7:13]).with_check_flags(),
-        abo=abo or typed_abo,
-        rhd=rhd or typed_rhd,
+        abo=typed_abo,
+        rhd=typed_rhd,
         product_code=unit.product_code,
         product_description=product.description,
         expires_at=unit.expires_at.astimezone(zone),

@@ -252,9 +252,9 @@ def unit_process(
     (whole blood into red cells, plasma and platelets is one separation; irradiation,
     washing … one product each; splitting ``parts`` parts of one product)."""
     require_permission(actor, PERMISSION)
+    parent = unit_locked(unit)
     when = business_time_resolve(actor=actor, occurred_at=occurred_at)
     at = when.occurred_at
-    parent = unit_locked(unit)
     if not products:
         raise ComponentsError("products: name the products to make", code="required", field="products")
     wrong = [p for p in products if p.made_from_id != parent.product_id]

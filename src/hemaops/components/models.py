@@ -195,6 +195,14 @@ class Unit(models.Model):
             models.Index(fields=["status", "expires_at"], name="unit_status_expires"),
             models.Index(fields=["product", "abo", "rhd"], name="unit_product_group"),
             models.Index(fields=["din"], name="unit_din"),
+            # The stock board: available and quarantined units counted by product, group and
+            # expiry from the index alone (an index-only scan; the site for a site's board).
+            models.Index(
+                fields=["status", "product", "abo", "rhd", "expires_at"],
+                include=["site"],
+                condition=Q(status__in=["available", "quarantined"]),
+                name="unit_stock_board",
+            ),
         ]
         permissions = [
             ("manufacture_unit", "Can make components and apply modifications"),

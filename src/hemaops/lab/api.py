@@ -13,6 +13,7 @@ from django.utils import timezone
 from ninja import Field, File, Router, Schema, Status, UploadedFile
 
 from hemaops.core.access import require_permission
+from hemaops.core.api_schemas import FileRefusedOut
 from hemaops.core.authentication import authenticated_by, request_actor
 from hemaops.core.models import User
 from hemaops.core.signatures import signer_verify
@@ -47,23 +48,6 @@ class ImportOut(Schema):
     imported_by: str | None
     imported_at: datetime
     imported_before: bool = Field(description="The same file was imported before; nothing changed.")
-
-
-class FileErrorOut(Schema):
-    line: int
-    field: str
-    message: str
-
-
-class FileRefusedDetail(Schema):
-    code: str
-    message: str
-    field: str
-    errors: list[FileErrorOut]
-
-
-class FileRefusedOut(Schema):
-    error: FileRefusedDetail
 
 
 class ResultIn(Schema):

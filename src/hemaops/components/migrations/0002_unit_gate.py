@@ -35,6 +35,10 @@ BEGIN
         END IF;
         RETURN NEW;
     END IF;
+    IF NEW.status_changed_at < OLD.status_changed_at THEN
+        RAISE EXCEPTION 'unit % %: its status time cannot go backwards', NEW.din, NEW.product_code
+            USING ERRCODE = 'check_violation';
+    END IF;
     IF NEW.status IS NOT DISTINCT FROM OLD.status THEN
         RETURN NEW;
     END IF;
@@ -42,8 +46,8 @@ BEGIN
         RAISE EXCEPTION 'unit % %: a % unit cannot become %', NEW.din, NEW.product_code, OLD.status, NEW.status
             USING ERRCODE = 'check_violation';
     END IF;
-    IF NEW.status_changed_at < OLD.status_changed_at OR NEW.status_changed_at > now() + interval '5 minutes' THEN
-        RAISE EXCEPTION 'unit % %: a move is dated between its last move and now', NEW.din, NEW.product_code
+    IF NEW.status_changed_at > now() + interval '5 minutes' THEN
+        RAISE EXCEPTION 'unit % %: a move cannot be dated in the future', NEW.din, NEW.product_code
             USING ERRCODE = 'check_violation';
     END IF;
     IF NEW.status IN ('available', 'allocated', 'shipped') THEN
