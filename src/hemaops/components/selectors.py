@@ -36,6 +36,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from hemaops.components import inventory_services
 from hemaops.components.models import (
@@ -80,7 +81,7 @@ class StockBoard:
 @dataclass(frozen=True)
 class WorklistItem:
     unit: Unit
-    waits_for: list[str]  # of "release", "label", "verification", "hold"
+    waits_for: list[str]  # of "release", "label", "verification", "hold"; or only "expired"
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,11 @@ def processing_worklist(*, site_ids: list[int] | None = None, limit: int = 200) 
         .order_by("expires_at", "pk")[:limit]
     )
     items = []
+    now = timezone.now()
     for unit in units:
+        if unit.expires_at <= now:  # nothing left to wait for: its outdate is to be recorded
+            items.append(WorklistItem(unit=unit, waits_for=["expired"]))
+            continue
         waits_for = []
         if unit.has_unreleased or not unit.has_source:
             waits_for.append("release")

@@ -15,7 +15,7 @@ HEIGHT = 260
 LEFT = 44  # room for the value axis labels
 BOTTOM = 28  # room for the category labels
 TOP = 12
-PALETTE = ("#1f5f8b", "#e39b2d", "#5a9e6f", "#a0466a")
+PALETTE = ("#1f5f8b", "#e39b2d", "#5a9e6f", "#a0466a", "#7b6cb0", "#8c8c8c")
 
 
 @dataclass(frozen=True)
