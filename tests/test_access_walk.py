@@ -1749,7 +1749,7 @@ def _verdict(route: Route, principal: str, response) -> str | None:
     if _expect_allowed(route, principal):
         expected = {"GET": {200}, "POST": {201} if route.is_api else {302}}[route.method]
         if response.status_code not in expected:
-            return f"allowed but answered {response.status_code}"
+            return f"allowed but answered {response.status_code}: {response.content[:300]!r}"
         return None
     if principal == ANONYMOUS:
         if route.is_api:

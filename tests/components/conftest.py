@@ -14,7 +14,14 @@ from hemaops.core import roles
 from hemaops.core.signatures import INTERACTIVE, signer_verify
 from hemaops.lab import services as lab_services
 from tests.conftest import PASSWORD
-from tests.lab.conftest import STANDARD, donor, lab, panel, staff  # noqa: F401 - fixtures  # noqa: F401 - fixtures
+from tests.lab.conftest import (  # noqa: F401 - fixtures  # noqa: F401 - fixtures
+    STANDARD,
+    another_donation,
+    donor,
+    lab,
+    panel,
+    staff,
+)
 from tests.lab.conftest import donation as collected_donation  # noqa: F401 - fixture
 from tests.lab.results import file_of, full_panel
 

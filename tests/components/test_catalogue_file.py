@@ -133,6 +133,8 @@ def test_the_local_catalogue_parses() -> None:
             assert (row.storage_min_c, row.storage_max_c) == (Decimal(1), Decimal(6))
         elif row.product_class == "platelets":
             assert (row.storage_min_c, row.storage_max_c) == (Decimal(20), Decimal(24))
+        elif row.process == "pooling":  # cryo thawed to be pooled: 20–24 °C (§2.4, thawed cryo)
+            assert (row.storage_min_c, row.storage_max_c) == (Decimal(20), Decimal(24))
         elif row.process != "thawing_relabel":
             assert (row.storage_min_c, row.storage_max_c) == (Decimal(-90), Decimal(-18))
         # a product is either collected or made from another product of the file

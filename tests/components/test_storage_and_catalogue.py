@@ -14,6 +14,7 @@ from django.utils import timezone
 from hemaops.components import (
     catalogue_services,
     inventory_services,
+    label_services,
     manufacturing_services,
     storage_services,
 )
@@ -28,7 +29,7 @@ from hemaops.components.models import (
     UnitParentage,
 )
 from hemaops.core.models import AuditEvent
-from tests.components.conftest import local_catalogue_bytes, product
+from tests.components.conftest import local_catalogue_bytes, product, release
 
 
 def _logger_file(*rows: tuple[str, str]) -> bytes:
@@ -198,3 +199,36 @@ def test_a_pool_of_mixed_groups_is_refused_by_policy(components, whole_blood):
     assert refused.value.code == "pool_size"
     assert "4 to 6" in refused.value.message
     assert Unit.objects.filter(product__code="A0013").count() == 0
+
+
+def test_cryo_from_two_donations_pools_under_a_new_din_thawed_for_four_hours(
+    components, lab, catalogue, collected_donation, another_donation
+):
+    technologist = components["technologist"]
+    members = []
+    for donation in (collected_donation, another_donation):
+        (whole,) = manufacturing_services.units_collect(
+            actor=technologist, donation=donation, product=product("A0001")
+        )
+        (plasma,) = manufacturing_services.unit_process(
+            actor=technologist, unit=whole, products=[product("A0007")]
+        )
+        (cryo,) = manufacturing_services.unit_process(
+            actor=technologist, unit=plasma, products=[product("A0010")]
+        )
+        release(lab, donation, abo="A", rhd="pos")
+        label_services.unit_label_print(actor=technologist, unit=cryo)
+        members.append(cryo)
+    pool = manufacturing_services.units_pool(actor=technologist, units=members, product=product("A0011"))
+    assert pool.din not in {m.din for m in members}
+    assert pool.product_code == "A0011V00"
+    assert (pool.abo, pool.rhd) == ("A", "pos")
+    assert timedelta(hours=3, minutes=59) <= pool.expires_at - pool.recorded_at <= timedelta(hours=4)
+    assert pool.label_shows_time
+    assert set(pool.sources.values_list("donation_id", flat=True)) == {
+        collected_donation.pk,
+        another_donation.pk,
+    }
+    for member in members:
+        member.refresh_from_db()
+        assert (member.status, member.disposition) == ("used", "used_in_modification")

@@ -400,10 +400,16 @@ def units_pool(
         )
     site = members[0].site
     issued = donation_services.din_generate(
-        actor=actor, site=site, year=at.astimezone(_zone(members[0])).year
+        actor=actor, site=site, year=at.astimezone(_zone(members[0])).year % 100
     )
     oldest = min(m.collected_at for m in members)
-    events = [{"kind": dating.EventKind.POOLED_OPEN.value, "at": at.isoformat()}]
+    # Frozen members (cryoprecipitate) are thawed to be pooled: the pool is dated from both.
+    thawed = (
+        [{"kind": dating.EventKind.THAWED.value, "at": at.isoformat()}]
+        if members[0].product.storage_max_c < 0
+        else []
+    )
+    events = [*thawed, {"kind": dating.EventKind.POOLED_OPEN.value, "at": at.isoformat()}]
     expiry = _expiry(product, oldest, events, donation_ids, _zone(members[0]))
     earliest_parent = min(members, key=lambda m: m.expires_at)
     if expiry.expires_at > earliest_parent.expires_at:
