@@ -40,7 +40,10 @@ def _stored_red_cells(components, whole_blood, refrigerator):
     red_cells, _plasma = manufacturing_services.unit_process(
         actor=components["technologist"], unit=whole_blood, products=[product("A0002"), product("A0007")]
     )
-    inventory_services.unit_store(actor=components["technologist"], unit=red_cells, location=refrigerator)
+    # Stored before the logger's readings begin (recorded at its time by the operator).
+    inventory_services.unit_store(
+        actor=None, unit=red_cells, location=refrigerator, occurred_at=timezone.now() - timedelta(hours=4)
+    )
     return red_cells
 
 
@@ -232,3 +235,37 @@ def test_cryo_from_two_donations_pools_under_a_new_din_thawed_for_four_hours(
     for member in members:
         member.refresh_from_db()
         assert (member.status, member.disposition) == ("used", "used_in_modification")
+
+
+def test_an_excursion_holds_a_unit_moved_out_since_and_not_one_stored_after_it(
+    components, whole_blood, another_donation, refrigerator, site
+):
+    other = storage_services.location_create(
+        actor=None, site=site, name="Refrigerator 2", kind="refrigerator", minimum_c=Decimal("2"),
+        maximum_c=Decimal("6"), capacity_units=10,
+    )  # fmt: skip
+    (red_cells,) = manufacturing_services.unit_process(
+        actor=components["technologist"], unit=whole_blood, products=[product("A0002")]
+    )
+    (later_whole_blood,) = manufacturing_services.units_collect(
+        actor=components["technologist"], donation=another_donation, product=product("A0001")
+    )
+    now = timezone.now().replace(microsecond=0)
+    # The operator records the moves at their times (back-dating is the operator's or a supervisor's).
+    inventory_services.unit_store(
+        actor=None, unit=red_cells, location=refrigerator, occurred_at=now - timedelta(minutes=50)
+    )
+    inventory_services.unit_store(
+        actor=None, unit=red_cells, location=other, occurred_at=now - timedelta(minutes=20)
+    )
+    inventory_services.unit_store(
+        actor=None, unit=later_whole_blood, location=refrigerator, occurred_at=now - timedelta(minutes=10)
+    )
+    data = _logger_file(
+        ((now - timedelta(minutes=45)).isoformat(), "4.0"),
+        ((now - timedelta(minutes=40)).isoformat(), "9.0"),
+        ((now - timedelta(minutes=30)).isoformat(), "4.1"),
+    )
+    storage_services.temperatures_import(actor=None, location=refrigerator, filename="l.csv", data=data)
+    held = set(UnitHold.objects.filter(kind="temperature").values_list("unit_id", flat=True))
+    assert held == {red_cells.pk}

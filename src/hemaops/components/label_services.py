@@ -109,7 +109,7 @@ def _label_content(unit: Unit) -> LabelContent:
         else f"Store at or below {product.storage_max_c:g} °C",
         facility_name=unit.site.company.legal_name,
         facility_address=f"{unit.site.name}, {unit.site.address_text}".strip(", "),
-        license_number="",
+        license_number=unit.site.company.us_license_number,
         volume_ml=unit.volume_ml,
     )
 

@@ -1,8 +1,8 @@
 """Storage: locations with the temperature range they keep, a logger's readings, and the
 excursions that hold the units stored there until the quality officer decides.
 
-An excursion holds every unit on hand in the location when the readings are imported (units
-moved out since were moved by someone who saw them; the unit's history shows where it was).
+An excursion holds every unit on hand that was in the location at some moment of the
+excursion, read from the units' storage history — also a unit moved elsewhere since.
 The decision either lifts those holds (the units stayed acceptable, with the reason) or
 discards the units. Both are recorded, audited and final.
 """
@@ -32,6 +32,7 @@ from hemaops.components.models import (
     TemperatureImport,
     TemperatureReading,
     Unit,
+    UnitEvent,
     UnitHold,
 )
 from hemaops.components.rules import lifecycle
@@ -183,20 +184,39 @@ def temperatures_import(
     return source
 
 
+def _units_there_during(location: StorageLocation, start: datetime, end: datetime) -> list[int]:
+    """The units on hand that were in ``location`` at some moment from ``start`` to ``end``,
+    read from their storage history (``stored`` events): a unit moved out after the excursion
+    began, before the logger's file was read, was exposed all the same."""
+    on_hand = sorted(s.value for s in lifecycle.ON_HAND)
+    candidates = set(
+        UnitEvent.objects.filter(action="stored", data__location=location.pk, occurred_at__lte=end)
+        .filter(unit__status__in=on_hand)
+        .values_list("unit_id", flat=True)
+    )
+    moves = (
+        UnitEvent.objects.filter(unit_id__in=candidates, action="stored")
+        .order_by("unit_id", "occurred_at", "pk")
+        .values_list("unit_id", "occurred_at", "data")
+    )
+    stays: dict[int, list[tuple[datetime, int | None]]] = {}
+    for unit_id, occurred_at, data in moves:
+        stays.setdefault(unit_id, []).append((occurred_at, data.get("location")))
+    exposed = []
+    for unit_id, history in stays.items():
+        for index, (arrived, where) in enumerate(history):
+            left = history[index + 1][0] if index + 1 < len(history) else None
+            if where == location.pk and arrived <= end and (left is None or left > start):
+                exposed.append(unit_id)
+                break
+    return sorted(exposed)
+
+
 def _excursion_holds(
     actor: User | None, excursion: TemperatureExcursion, at: datetime, events: list[PendingEvent]
 ) -> PendingEvent:
-    units = (
-        units_locked(
-            list(
-                Unit.objects.filter(
-                    location=excursion.location, status__in=[s.value for s in lifecycle.ON_HAND]
-                ).order_by("pk")
-            )
-        )
-        if Unit.objects.filter(location=excursion.location).exists()
-        else []
-    )
+    there = _units_there_during(excursion.location, excursion.started_at, excursion.ended_at or at)
+    units = units_locked(list(Unit.objects.filter(pk__in=there))) if there else []
     reason = (
         f"temperature excursion at {excursion.location.name}: {excursion.extreme_c} °C "
         f"from {excursion.started_at.isoformat(timespec='minutes')}"

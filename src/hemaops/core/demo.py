@@ -37,7 +37,11 @@ def _ensure(model: type, lookup: dict[str, object], values: dict[str, object]) -
 
 @transaction.atomic
 def load(logins: DemoLogins) -> None:
-    company = _ensure(Company, {"legal_name": "Pacific Blood Services, Inc."}, {"fiscal_year_start_month": 1})
+    company = _ensure(
+        Company,
+        {"legal_name": "Pacific Blood Services, Inc."},
+        {"fiscal_year_start_month": 1, "us_license_number": "9999"},
+    )
     sites = [
         (
             "sherman-oaks",

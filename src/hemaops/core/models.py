@@ -31,6 +31,12 @@ class Company(models.Model):
     fiscal_year_start_month = models.PositiveSmallIntegerField(
         default=1, help_text="Month (1-12) in which the fiscal year starts."
     )
+    us_license_number = models.CharField(
+        "U.S. license number",
+        max_length=10,
+        blank=True,
+        help_text="Printed on the labels of licensed blood components (21 CFR 606.121(c)(2)).",
+    )
 
     class Meta:
         verbose_name_plural = "companies"
