@@ -50,7 +50,7 @@ from hemaops.components.labels import content_digest, label_pdf, label_zpl
 from hemaops.components.models import Catalogue, Product, TemperatureReading, Unit
 from hemaops.core.charts import Series, stacked_bars
 from hemaops.core.errors import DomainError
-from hemaops.core.pages import field_message, form_error, page_actor, permission_page
+from hemaops.core.pages import errors_of_rows_gone, field_message, form_error, page_actor, permission_page
 
 READINGS_SHOWN = 200
 
@@ -567,13 +567,7 @@ def _excursions_page(
         for excursion in selectors.excursions_pending()
     ]
     shown = {row["excursion"].pk for row in rows}
-    refusals = [
-        error
-        for pk, form in (bound or {}).items()
-        if pk not in shown
-        for errors in form.errors.values()
-        for error in errors
-    ]
+    refusals = errors_of_rows_gone(bound, shown)
     return render(request, "components/excursions.html", {"rows": rows, "refusals": refusals})
 
 

@@ -52,3 +52,16 @@ def form_error(form: Form, error: DomainError, fields: dict[str, str] | None = N
         form.add_error(field, field_message(error))
     else:
         form.add_error(None, field_message(error))
+
+
+def errors_of_rows_gone(bound: dict[int, Form] | None, shown: set[int]) -> list[str]:
+    """The errors of row forms posted for rows the list no longer shows (someone acted on the
+    row first, or the action removed it): the page shows them above the list, so no refusal
+    is lost with its row."""
+    return [
+        str(error)
+        for pk, form in (bound or {}).items()
+        if pk not in shown
+        for errors in form.errors.values()
+        for error in errors
+    ]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from hemaops.core.errors import DomainError
-from hemaops.core.pages import field_message, form_error, page_actor, permission_page
+from hemaops.core.pages import errors_of_rows_gone, field_message, form_error, page_actor, permission_page
 from hemaops.core.signatures import INTERACTIVE, signer_verify
 from hemaops.donations.models import Donation
 from hemaops.lab import selectors, services
@@ -391,13 +391,7 @@ def _notifications_page(
         for due in selectors.notification_list_due()
     ]
     shown = {due["due"].notification.pk for due in rows}
-    refusals = [
-        error
-        for pk, form in (bound or {}).items()
-        if pk not in shown
-        for errors in form.errors.values()
-        for error in errors
-    ]
+    refusals = errors_of_rows_gone(bound, shown)
     return render(request, "lab/notifications.html", {"rows": rows, "refusals": refusals})
 
 
