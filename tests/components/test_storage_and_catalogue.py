@@ -18,6 +18,7 @@ from hemaops.components import (
     manufacturing_services,
     storage_services,
 )
+from hemaops.components.access import access_unit_by_code
 from hemaops.components.errors import ComponentsError
 from hemaops.components.models import (
     Catalogue,
@@ -172,6 +173,9 @@ def test_an_apheresis_collection_is_divided_and_a_split_keeps_the_division_path(
         actor=components["technologist"], unit=units[0], products=[product("A0017")], parts=2
     )
     assert [u.product_code for u in halves] == ["A0017VAa", "A0017VAb"]
+    # A scan names the half by its code as printed: the division's lower-case letter counts.
+    found = access_unit_by_code(components["technologist"], halves[1].din, "A0017VAb")
+    assert found.pk == halves[1].pk
     assert UnitParentage.objects.filter(parent=units[0]).count() == 2
 
 

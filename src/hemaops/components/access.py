@@ -45,7 +45,9 @@ def access_unit_by_code(user: User, raw_din: str, product_code: str, field: str 
     if not _may(user, VIEW_UNIT):
         raise NotFoundError("No such unit.")
     text = din_text(raw_din, field)
-    code = product_code.strip().upper()
+    code = (
+        product_code.strip()
+    )  # case matters: "VAa" is a second-level division, "s" a paid source collection
     unit = _units().filter(din=text, product_code=code).first()
     if unit is None:
         raise NotFoundError(f"{field}: no unit {text} {code}", code="unknown_unit", field=field)
