@@ -30,6 +30,7 @@ from typing import Final
 
 from hemaops.components.file_errors import ErrorList, FileParseError, LineError, decode_text
 from hemaops.components.rules.dating import Anticoagulant, Product
+from hemaops.components.rules.manufacturing import Process, ProductClass
 
 __all__ = [
     "COLUMNS",
@@ -58,20 +59,9 @@ COLUMNS: Final = (
     "procedure",
 )
 SOURCES: Final = ("iccbba", "local")
-PRODUCT_CLASSES: Final = ("whole_blood", "red_cells", "platelets", "plasma", "cryo")
-PROCESSES: Final = (
-    "separation",
-    "irradiation",
-    "leukoreduction",
-    "washing",
-    "thawing",
-    "thawing_relabel",
-    "pooling",
-    "volume_reduction",
-    "splitting",
-    "freezing",
-    "deglycerolization",
-)
+# The classes and processes the manufacturing rules know: one list, theirs.
+PRODUCT_CLASSES: Final = tuple(value.value for value in ProductClass)
+PROCESSES: Final = tuple(value.value for value in Process)
 #: The collection procedures, spelled as hemaops.donations.models.collection.PROCEDURES.
 PROCEDURES: Final = ("whole_blood", "double_red_cells", "platelets", "plasma", "source_plasma")
 

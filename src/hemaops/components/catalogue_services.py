@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hemaops.components.catalogue_file import CatalogueFileError, CatalogueRow, parse_catalogue
-from hemaops.components.errors import ComponentsConflictError, ComponentsError
+from hemaops.components.errors import ComponentsConflictError, FileRefusedError
 from hemaops.components.file_errors import LineError
 from hemaops.components.inventory_services import STREAM
 from hemaops.components.models import Catalogue, Product
@@ -39,14 +39,8 @@ _ATTRIBUTES = (
 )
 
 
-class CatalogueImportError(ComponentsError):
-    """A catalogue file refused: every line error, for the page and the API to list."""
-
-    code = "invalid_file"
-
-    def __init__(self, message: str, errors: list[LineError]) -> None:
-        super().__init__(message, field="file")
-        self.errors = errors
+class CatalogueImportError(FileRefusedError):
+    """A catalogue file refused, with every line error."""
 
 
 def _process_errors(rows: tuple[CatalogueRow, ...]) -> list[LineError]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hemaops.components.file_errors import LineError
 from hemaops.core.errors import DomainError
 
 
@@ -14,3 +15,14 @@ class ComponentsConflictError(ComponentsError):
 
     status = 409
     code = "conflict"
+
+
+class FileRefusedError(ComponentsError):
+    """A file refused whole (a catalogue, a logger's readings): every line error, for the
+    page, the API and the command to list."""
+
+    code = "invalid_file"
+
+    def __init__(self, message: str, errors: list[LineError]) -> None:
+        super().__init__(message, field="file")
+        self.errors = errors

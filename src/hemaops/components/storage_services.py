@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
-from hemaops.components.errors import ComponentsConflictError, ComponentsError
+from hemaops.components.errors import ComponentsConflictError, ComponentsError, FileRefusedError
 from hemaops.components.file_errors import LineError
 from hemaops.components.inventory_services import (
     STREAM,
@@ -98,12 +98,8 @@ def location_create(
     return location
 
 
-class TemperatureImportError(ComponentsError):
-    code = "invalid_file"
-
-    def __init__(self, message: str, errors: list[LineError]) -> None:
-        super().__init__(message, field="file")
-        self.errors = errors
+class TemperatureImportError(FileRefusedError):
+    """A logger's file refused, with every line error."""
 
 
 @transaction.atomic
