@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "hemaops.donations",
     "hemaops.lab",
     "hemaops.components",
+    "hemaops.billing",
+    "hemaops.distribution",
     "hemaops.reporting",
 ]
 

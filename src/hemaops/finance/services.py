@@ -53,6 +53,8 @@ from hemaops.finance.rules import (
 from hemaops.finance.sources import SourceDocument
 
 STREAM = "finance"
+# The receivables a credit note may reduce (policy 3).
+CREDITABLE_RECEIVABLES = ("billed_receivables", "unbilled_receivables")
 OPENING_PERIOD_CODE = "OPENING"
 # Which account types each kind of mapping may point at.
 MAPPABLE_TYPES: dict[str, frozenset[str]] = {
@@ -377,9 +379,18 @@ def credit_note_post(
     revenue_key: str,
     memo: str,
     actor: User | None = None,
+    receivable: str = "billed_receivables",
 ) -> JournalEntry:
-    """A credit note reverses its share of revenue and billed receivables, on its own date
-    (so a credit for a closed period lands in the current one)."""
+    """A credit note reverses its share of revenue and of the receivable it was in, on its own
+    date (so a credit for a closed period lands in the current one). ``receivable`` is
+    ``billed_receivables`` for an invoiced charge, ``unbilled_receivables`` for one credited
+    before it was invoiced (it then never reaches an invoice)."""
+    if receivable not in CREDITABLE_RECEIVABLES:
+        raise FinanceError(
+            f"receivable: {receivable!r} is not one of {', '.join(CREDITABLE_RECEIVABLES)}",
+            code="invalid_choice",
+            field="receivable",
+        )
     return posting_record(
         source=source,
         entry_date=entry_date,
@@ -389,9 +400,7 @@ def credit_note_post(
             PostingLine(
                 _mapped("revenue", revenue_key, entry_date), debit=amount, program=program, hospital=hospital
             ),
-            PostingLine(
-                _mapped("system", "billed_receivables", entry_date), credit=amount, hospital=hospital
-            ),
+            PostingLine(_mapped("system", receivable, entry_date), credit=amount, hospital=hospital),
         ],
     )
 
