@@ -22,6 +22,9 @@ urlpatterns = [
     path("donations/", include("hemaops.donations.urls")),
     path("lab/", include("hemaops.lab.urls")),
     path("components/", include("hemaops.components.urls")),
+    path("billing/", include("hemaops.billing.urls")),
+    path("distribution/", include("hemaops.distribution.urls")),
+    path("fhir/", include("hemaops.fhir.urls")),
     path("", include("hemaops.reporting.urls")),
 ]
 
