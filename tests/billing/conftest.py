@@ -1,0 +1,15 @@
+"""Billing tests share distribution's fixtures: the ledger, the contracts, the people."""
+
+from tests.distribution.conftest import *  # noqa: F403
+from tests.distribution.conftest import (  # noqa: F401 - fixtures
+    catalogue,
+    components,
+    contract,
+    lab,
+    ledger,
+    other_contract,
+    panel,
+    people,
+    staff,
+    stock,
+)
