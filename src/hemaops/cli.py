@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "catalogue_import": "Import a product catalogue version, whole or not at all: catalogue_import FILE",
     "temperatures_import": "Import a temperature logger's CSV: temperatures_import SITE LOCATION FILE",
     "units_record_outdates": "Record the outdates of expired units on hand (bookkeeping; use checks expiry)",
+    "orders_from_standing": "Place the day's standing orders: orders_from_standing [--date YYYY-MM-DD]",
     "invoices_issue": "Issue the invoices due (past months, shipments): invoices_issue [--date YYYY-MM-DD]",
 }
 

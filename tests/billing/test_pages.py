@@ -118,7 +118,11 @@ def test_the_navigation_says_billing_to_accountants_and_invoices_to_hospital_use
     assert [
         link.label for link in registry.nav_for(frozenset({roles.ACCOUNTANT})) if "billing" in link.url_name
     ] == ["Billing"]
-    assert [link.label for link in registry.nav_for(frozenset({roles.HOSPITAL_USER}))] == ["Invoices"]
+    assert [
+        link.label
+        for link in registry.nav_for(frozenset({roles.HOSPITAL_USER}))
+        if "billing" in link.url_name
+    ] == ["Invoices"]
 
 
 # --- a hospital's users see their own ------------------------------------------------------------

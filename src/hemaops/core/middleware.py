@@ -44,7 +44,7 @@ class SecondFactorMiddleware:
             and needs_second_factor(user)  # type: ignore[arg-type]
             and not user.is_verified()  # type: ignore[union-attr]
         ):
-            if request.path.startswith("/api/"):
+            if request.path.startswith(("/api/", "/fhir/")):  # machines get JSON, not a page
                 return JsonResponse(
                     {
                         "error": {
