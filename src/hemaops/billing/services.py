@@ -145,7 +145,7 @@ def _check_price_list(entries: Sequence[PriceEntry], new_from: int) -> None:
     )
 
 
-def _price_data(entry: PriceEntry) -> dict:
+def _price_data(entry: PriceEntry) -> dict[str, object]:
     return {
         "item_code": entry.item_code,
         "donor_classification": entry.donor_classification,
@@ -619,12 +619,13 @@ def invoice_issue(
     total = rules.invoice_total(_lines(billed))
     if total != sum((c.amount for c in billed), ZERO):  # the charges' amounts were rounded by the same rule
         raise BillingError("the invoice lines do not add up to the charges", code="total_mismatch")
+    due_on = rules.due_date(issued_on, contract.terms_days)
     invoice = Invoice.objects.create(
         kind=Invoice.Kind.INVOICE,
         contract=contract,
         hospital=contract.hospital,
         issued_on=issued_on,
-        due_on=rules.due_date(issued_on, contract.terms_days),
+        due_on=due_on,
         period_start=period_start if contract.invoicing == Contract.Invoicing.MONTHLY else None,
         total=total,
         issued_by=actor,
@@ -650,7 +651,7 @@ def invoice_issue(
             "for": what,
             "charges": [c.pk for c in billed],
             "total": str(total),
-            "due_on": invoice.due_on.isoformat(),
+            "due_on": due_on.isoformat(),
         },
     )
     return invoice
@@ -664,7 +665,7 @@ def invoices_issue_due(*, actor: User | None, on: date) -> list[Invoice]:
     unbilled = Charge.objects.filter(invoice__isnull=True, credit_note__isnull=True)
     month_start = on.replace(day=1)
     issued: list[Invoice] = []
-    work: list[tuple[Contract, dict]] = []
+    work: list[tuple[Contract, date | None, str | None]] = []  # (contract, month, shipment group)
     monthly = (
         unbilled.filter(contract__invoicing=Contract.Invoicing.MONTHLY, occurred_on__lt=month_start)
         .values_list("contract_id", "occurred_on")
@@ -681,11 +682,19 @@ def invoices_issue_due(*, actor: User | None, on: date) -> list[Invoice]:
     contracts = Contract.objects.in_bulk(
         {contract_id for contract_id, _ in months} | {g["contract_id"] for g in groups}
     )
-    work += [(contracts[contract_id], {"period_start": start}) for contract_id, start in months]
-    work += [(contracts[g["contract_id"]], {"group_key": g["group_key"]}) for g in groups]
-    for contract, which in work:
+    work += [(contracts[contract_id], start, None) for contract_id, start in months]
+    work += [(contracts[g["contract_id"]], None, g["group_key"]) for g in groups]
+    for contract, period_start, group_key in work:
         try:
-            issued.append(invoice_issue(actor=actor, contract=contract, issued_on=on, **which))
+            issued.append(
+                invoice_issue(
+                    actor=actor,
+                    contract=contract,
+                    issued_on=on,
+                    period_start=period_start,
+                    group_key=group_key,
+                )
+            )
         except BillingError as error:
             if error.code != "nothing_to_bill":  # a concurrent run got there first: nothing lost
                 raise

@@ -32,7 +32,7 @@ from hemaops.components.rules.lifecycle import Status as UnitStatus
 from hemaops.core.access import require_permission
 from hemaops.core.audit import audit_record
 from hemaops.core.errors import NotFoundError, PermissionDeniedError
-from hemaops.core.models import Hospital, User
+from hemaops.core.models import Hospital, Program, User
 from hemaops.distribution import rules
 from hemaops.distribution.errors import DistributionConflictError, DistributionServiceError
 from hemaops.distribution.models import (
@@ -254,7 +254,7 @@ def _refresh_status(order: Order) -> None:
         order.save(update_fields=["status"])
 
 
-def _line_data(spec: _Spec) -> dict:
+def _line_data(spec: _Spec) -> dict[str, object]:
     return {
         "product": spec.product.code,
         "abo": spec.abo,
@@ -448,7 +448,7 @@ def standing_order_create(
     return standing
 
 
-class _StandingOrders(list):
+class _StandingOrders(list[Order]):
     """The orders made, with ``skipped``: the standing orders not turned into one, and why."""
 
     skipped: list[tuple[StandingOrder, str]]
@@ -808,9 +808,9 @@ def shipment_scan(*, actor: User | None, shipment: Shipment, scans: Sequence[str
     return item
 
 
-def _unit_programs(unit_ids: Sequence[int]) -> dict[int, object]:
+def _unit_programs(unit_ids: Sequence[int]) -> dict[int, Program]:
     """Unit pk → the program of its (first) collection."""
-    programs: dict[int, object] = {}
+    programs: dict[int, Program] = {}
     for source in (
         UnitSource.objects.filter(unit_id__in=unit_ids).select_related("donation__program").order_by("pk")
     ):
@@ -999,7 +999,7 @@ def unit_return_record(
         decision = rules.return_decision(
             rules.ReturnFacts(
                 product_class=item.unit.product.product_class,
-                shipped_at=item.shipment.shipped_at,
+                shipped_at=item.shipment.shipped_at or returned_at,  # a shipped item has its time
                 returned_at=returned_at,
                 container_validated=bool(container_validated),
                 lowest_c=lowest_c,
