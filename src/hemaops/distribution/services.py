@@ -587,18 +587,48 @@ def _allocate_line(
                 at,
                 allow_rh_positive_for_negative=line.allow_rh_positive,
             )
-            for candidate in ordered:
-                if allocated >= missing:
-                    break
-                allocation = _allocate_unit(actor, order, line, by_id[candidate.unit_id], at)
-                if allocation is not None:
-                    result.allocated.append(allocation)
-                    allocated += 1
+            chosen = [by_id[candidate.unit_id] for candidate in ordered[: missing - allocated]]
+            batch = _allocate_units(actor, order, line, chosen, at)
+            if batch is None:  # a unit of the batch was taken or refused: one by one, skipping it
+                batch = [
+                    allocation
+                    for unit in chosen
+                    if (allocation := _allocate_unit(actor, order, line, unit, at)) is not None
+                ]
+            result.allocated.extend(batch)
+            allocated += len(batch)
             if len(units) < limit:
                 break  # this group has nothing more to offer
         if allocated >= missing:
             break
     return allocated
+
+
+def _allocate_units(
+    actor: User | None, order: Order, line: OrderLine, units: list[Unit], at: datetime
+) -> list[Allocation] | None:
+    """The units through the components' gate in one batch and into allocations, in a
+    savepoint; None when the batch is refused as a whole (the caller then goes unit by unit)."""
+    if not units:
+        return []
+    try:
+        with transaction.atomic():
+            moved = {
+                unit.pk: unit
+                for unit in inventory_services.units_allocate(
+                    actor=actor, units=units, reference=order.number, occurred_at=at
+                )
+            }
+            return Allocation.objects.bulk_create(  # in the picking order (first expiry first)
+                Allocation(line=line, unit=moved[unit.pk], allocated_at=at, allocated_by=actor)
+                for unit in units
+            )
+    except IntegrityError:
+        return None
+    except ComponentsError as error:
+        if isinstance(error, PermissionDeniedError):
+            raise
+        return None
 
 
 def _allocate_unit(
