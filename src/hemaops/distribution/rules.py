@@ -39,6 +39,7 @@ from hemaops.components.rules.compatibility import (
 
 __all__ = [
     "ATTRIBUTES",
+    "COMPONENT_OF_CLASS",
     "DEFAULT_RETURN_POLICY",
     "PRODUCT_CLASSES",
     "RETURN_REASONS",
@@ -224,6 +225,15 @@ def pick(
 
 #: Product classes the distribution rules know.
 PRODUCT_CLASSES: Final = ("red_cells", "whole_blood", "platelets", "plasma", "cryo")
+
+#: Which compatibility table (domain-reference.md §4) a product class is judged by.
+COMPONENT_OF_CLASS: Final[Mapping[str, Component]] = {
+    "red_cells": Component.RED_CELLS,
+    "whole_blood": Component.WHOLE_BLOOD,
+    "platelets": Component.PLATELETS,
+    "plasma": Component.PLASMA,
+    "cryo": Component.CRYO,
+}
 
 #: Shipping temperature range (°C, inclusive; None = unbounded), 21 CFR 600.15 via
 #: domain-reference.md §2.4 [P]: whole blood and red cells 1–10 °C; platelets "as close as

@@ -27,7 +27,7 @@ from hemaops.billing.models import Charge, Contract
 from hemaops.components import inventory_services
 from hemaops.components.errors import ComponentsError
 from hemaops.components.models import Product, Unit, UnitHold, UnitSource
-from hemaops.components.rules.compatibility import Abo, BloodType, Component
+from hemaops.components.rules.compatibility import Abo, BloodType
 from hemaops.components.rules.lifecycle import Status as UnitStatus
 from hemaops.core.access import require_permission
 from hemaops.core.audit import audit_record
@@ -79,14 +79,6 @@ class AllocationResult:
 
 log = logging.getLogger(__name__)
 
-#: Which compatibility table a product class is judged by.
-COMPONENT_OF_CLASS = {
-    "red_cells": Component.RED_CELLS,
-    "whole_blood": Component.WHOLE_BLOOD,
-    "platelets": Component.PLATELETS,
-    "plasma": Component.PLASMA,
-    "cryo": Component.CRYO,
-}
 #: Where a product class's revenue goes (the ledger's revenue mapping keys).
 REVENUE_KEY = {
     "red_cells": "red_cells",
@@ -540,7 +532,7 @@ def _allocate_line(
     actor: User | None, order: Order, line: OrderLine, missing: int, at: datetime, result: AllocationResult
 ) -> int:
     """Allocate up to ``missing`` units to ``line``; returns how many were allocated."""
-    component = COMPONENT_OF_CLASS[line.product.product_class]
+    component = rules.COMPONENT_OF_CLASS[line.product.product_class]
     wanted = _blood_type(line.abo, line.rhd)
     rule_line = rules.Line(
         component=component,
