@@ -10,12 +10,16 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from hemaops.core import roles
+from hemaops.core.models import Site
 from hemaops.donations import compensation_services, services
+from hemaops.donations.drive_services import site_today
 from hemaops.donors import services as donor_services
 from hemaops.finance.services import account_create, account_mapping_set, fiscal_year_open
 from tests.donations.test_collection import GOOD_VITALS
 
-TODAY = timezone.localdate()
+# The test sites keep Los Angeles time: the business day is theirs, not the server's UTC date
+# (between 00:00 UTC and local midnight the two differ by a day).
+TODAY = site_today(Site(time_zone="America/Los_Angeles"))
 YEAR_START = date(TODAY.year, 1, 1)
 
 

@@ -12,6 +12,7 @@ from hemaops.core.errors import ConflictError, DomainError, PermissionDeniedErro
 from hemaops.core.models import AuditEvent, Signature
 from hemaops.core.signatures import INTERACTIVE, signer_verify
 from hemaops.donations import services
+from hemaops.donations.drive_services import site_today
 from hemaops.donations.models import AdverseReaction, Donation, DonorDeferral, Screening
 from hemaops.donors import services as donor_services
 from tests.conftest import PASSWORD
@@ -120,7 +121,7 @@ def test_a_deferral_with_a_fixed_end_is_recorded_and_tells_when_to_come_back(sta
         site=site,
         procedure="whole_blood",
         vitals=GOOD_VITALS,
-        answers=[{"code": "malaria_area_return", "date": timezone.localdate().isoformat()}],
+        answers=[{"code": "malaria_area_return", "date": site_today(site).isoformat()}],
     )
     assert screening.outcome == "INELIGIBLE_TEMPORARY"
     deferral = DonorDeferral.objects.get(donor=donor)
@@ -205,7 +206,7 @@ def test_an_infectious_disease_deferral_is_never_overridden(staff, donor, site):
         site=site,
         procedure="whole_blood",
         vitals=GOOD_VITALS,
-        answers=[{"code": "oral_prep_last_dose", "date": timezone.localdate().isoformat()}],
+        answers=[{"code": "oral_prep_last_dose", "date": site_today(site).isoformat()}],
     )
     code = next(r["code"] for r in screening.reasons if r["outcome"] == "INELIGIBLE_TEMPORARY")
     with pytest.raises(DomainError) as refused:
