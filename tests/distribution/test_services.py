@@ -183,6 +183,68 @@ def test_release_and_cancel_put_units_back(contract, people, hospital, stock):
     assert allocated_units(order) == []
 
 
+def test_the_allocation_run_serves_stat_first_and_never_gives_a_unit_twice(contract, people, hospital, stock):
+    soonest, middle, latest = stock(count=3)
+    Unit.objects.filter(pk=soonest.pk).update(expires_at=middle.expires_at - timedelta(hours=2))
+    Unit.objects.filter(pk=latest.pk).update(expires_at=middle.expires_at + timedelta(hours=2))
+    routine = place(people, hospital, line(quantity=1))
+    stat = place(people, hospital, line(quantity=1), priority="stat")
+    big = place(people, hospital, line(quantity=2))
+    seen = []
+
+    run = services.orders_allocate(
+        actor=people["clerk"], batch_size=2, progress=lambda done, total: seen.append((done, total))
+    )
+
+    assert allocated_units(stat) == [soonest.pk]  # the most urgent order gets the first to expire
+    assert allocated_units(routine) == [middle.pk]
+    assert allocated_units(big) == [latest.pk]
+    assert (run.orders, run.lines, run.units, run.short_lines, run.batches) == (3, 3, 3, 1, 2)
+    assert seen == [(2, 3), (3, 3)]
+    assert [Order.objects.get(pk=o.pk).status for o in (stat, routine, big)] == [
+        "allocated",
+        "allocated",
+        "partially_allocated",
+    ]
+    # A second run only tries what is still short, and the shelf is empty: nothing moves.
+    again = services.orders_allocate(actor=people["clerk"])
+    assert (again.orders, again.units, again.short_lines) == (1, 0, 1)
+    assert Allocation.objects.filter(released_at__isnull=True).count() == 3
+    with pytest.raises(PermissionDeniedError):
+        services.orders_allocate(actor=people["hospital_user"])
+
+
+def test_lines_of_one_batch_share_the_shelf_and_read_past_its_first_page(
+    contract, people, hospital, stock, monkeypatch
+):
+    from hemaops.distribution import allocation_services
+
+    monkeypatch.setattr(allocation_services, "MIN_PAGE", 1)  # pages of 2, then 4: several reads
+    plain = stock(count=3)
+    (cmv_negative,) = stock(special={"cmv_antibody": "negative"})
+    Unit.objects.filter(pk=cmv_negative.pk).update(expires_at=plain[-1].expires_at + timedelta(days=1))
+    order = place(people, hospital, line(quantity=2), line(quantity=1, attributes=["cmv_negative"]))
+
+    result = services.order_allocate(actor=people["clerk"], order=order)
+
+    plain_line, cmv_line = order.lines.order_by("pk")
+    assert [a.unit_id for a in result.allocated if a.line_id == plain_line.pk] == [plain[0].pk, plain[1].pk]
+    assert [a.unit_id for a in result.allocated if a.line_id == cmv_line.pk] == [cmv_negative.pk]
+    assert result.short == {}
+
+
+def test_orders_allocate_command_shows_progress_and_refuses_a_bad_batch(contract, people, hospital, stock):
+    stock(count=1)
+    order = place(people, hospital, line(quantity=1))
+    with pytest.raises(CommandError, match="--batch"):
+        call_command("orders_allocate", "--batch", "0")
+    out = io.StringIO()
+    call_command("orders_allocate", stdout=out)
+    assert "1/1 orders" in out.getvalue()
+    assert "1 order allocated: 1 unit on 1 line, 0 lines still short" in out.getvalue()
+    assert Order.objects.get(pk=order.pk).status == "allocated"
+
+
 # --- shipping --------------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ database repeats the gate (migration 0002, PostgreSQL) and its label and expiry 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -293,14 +293,27 @@ def units_gate_facts(units: Sequence[Unit], at: datetime) -> dict[int, GateFacts
 
 @transaction.atomic
 def units_allocate(
-    *, actor: User | None, units: Sequence[Unit], reference: str, occurred_at: datetime | None = None
+    *,
+    actor: User | None,
+    units: Sequence[Unit],
+    reference: str | Mapping[int, str],
+    occurred_at: datetime | None = None,
 ) -> list[Unit]:
     """``unit_allocate`` for many units at once, all or none: one lock, the gate judged from
     four queries for all of them, one update, one batch of history rows and of audit events.
-    Allocation of a hospital order moves its units this way (bench/allocation.py); the rules
-    are exactly the one-unit move's, and the database's triggers still judge every row."""
+    ``reference`` names the order for every unit, or per unit pk when the units go to several
+    orders (the allocation run). Hospital orders move their units this way
+    (bench/allocation.py); the rules are exactly the one-unit move's, and the database's
+    triggers still judge every row."""
     require_permission(actor, "components.allocate_unit")
-    reference = _required(reference, "reference", "name the order the units are allocated to")
+    references = {
+        unit.pk: _required(
+            reference if isinstance(reference, str) else reference.get(unit.pk, ""),
+            "reference",
+            "name the order the units are allocated to",
+        )
+        for unit in units
+    }
     locked = units_locked(units)
     when = business_time_resolve(actor=actor, occurred_at=occurred_at)
     at = when.occurred_at
@@ -335,7 +348,7 @@ def units_allocate(
             code="refused_by_database",
             field="units",
         ) from error
-    data = {"reference": reference, **when.audit_data()}
+    data = {unit.pk: {"reference": references[unit.pk], **when.audit_data()} for unit in locked}
     UnitEvent.objects.bulk_create(
         UnitEvent(
             unit=unit,
@@ -344,7 +357,7 @@ def units_allocate(
             to_status=Status.ALLOCATED.value,
             occurred_at=at,
             actor=actor,
-            data=data,
+            data=data[unit.pk],
         )
         for unit in locked
     )
@@ -355,7 +368,7 @@ def units_allocate(
             PendingEvent(
                 "components.unit.allocated",
                 unit,
-                {"old": {"status": old[unit.pk]}, "new": {"status": Status.ALLOCATED.value, **data}},
+                {"old": {"status": old[unit.pk]}, "new": {"status": Status.ALLOCATED.value, **data[unit.pk]}},
                 "",
                 at,
             )

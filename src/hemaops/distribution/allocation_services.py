@@ -1,15 +1,26 @@
-"""Allocation: units picked first-expiry-first by the substitution rules and moved through the
-components' gate onto an order's lines; releasing an allocation puts its unit back in stock.
+"""Allocation: units for an order's lines, first expiry first out, with the ABO/RhD
+substitution policy of ``distribution.rules``; releasing an allocation puts its unit back.
+
+One order (the clerk's "Allocate") and the allocation run over every open order
+(``orders_allocate``; the ``orders_allocate`` command after ``orders_from_standing``) share one
+core: the lines of a batch of orders are planned together against one read of the shelf
+(``_Shelf``, pages of units under row locks), every planned unit then moves through the
+components' gate in one batch, the allocations are inserted in one statement and each order is
+audited. Racing allocators skip each other's locked units and orders (SKIP LOCKED on
+PostgreSQL); the partial unique index of ``Allocation`` (one open allocation per unit) is the
+last guard. bench/allocation.py measures both ways in.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from hemaops.components import inventory_services
@@ -18,13 +29,20 @@ from hemaops.components.models import Unit, UnitHold
 from hemaops.components.rules.compatibility import Abo, BloodType
 from hemaops.components.rules.lifecycle import Status as UnitStatus
 from hemaops.core.access import require_permission
-from hemaops.core.audit import audit_record
+from hemaops.core.audit import PendingEvent, audit_record, audit_record_many
 from hemaops.core.errors import PermissionDeniedError
 from hemaops.core.models import User
 from hemaops.distribution import rules
 from hemaops.distribution.models import Allocation, Order, OrderLine, ShipmentItem
-from hemaops.distribution.service_support import STREAM, _conflict, _order_locked, _refresh_status, _required
-from hemaops.distribution.unit_facts import NO_FACTS, units_facts
+from hemaops.distribution.service_support import (
+    STREAM,
+    _conflict,
+    _order_locked,
+    _refresh_status,
+    _required,
+    statuses_refresh,
+)
+from hemaops.distribution.unit_facts import NO_FACTS, UnitFacts, units_facts
 
 
 @dataclass
@@ -32,132 +50,263 @@ class AllocationResult:
     order: Order
     allocated: list[Allocation] = field(default_factory=list)
     short: dict[int, int] = field(default_factory=dict)  # order line pk → units still missing
+    lines_wanting: int = 0  # lines that were missing units when the allocation began
+
+
+@dataclass
+class AllocationRun:
+    """What an allocation run did."""
+
+    orders: int = 0  # orders allocated (others were held by another allocator or had closed)
+    lines: int = 0  # lines that were missing units
+    units: int = 0  # units allocated
+    short_lines: int = 0  # lines still missing units: the shelf had none to give
+    batches: int = 0
 
 
 log = logging.getLogger(__name__)
 
+OPEN_STATUSES = (Order.Status.PLACED, Order.Status.PARTIALLY_ALLOCATED)
+RUN_BATCH = 100  # orders per transaction of a run: short row locks, a small loss on failure
 
-# --- allocation ------------------------------------------------------------------------------
+# --- the shelf a batch plans against ------------------------------------------------------------
+
+_ShelfKey = tuple[int, BloodType]  # product pk, donor blood type
+MIN_PAGE = 16
+
+
+class _Shelf:
+    """The available units of each product and blood type a batch looks at, first expiry
+    first, read a page at a time under row locks and shared by every line of the batch.
+
+    A page is read with SKIP LOCKED: a unit a racing allocator holds is not seen, never waited
+    for (PostgreSQL; SQLite has one writer and ignores it). Pages follow each other by
+    (expires_at, pk), so the shelf is read once however many lines want the same type."""
+
+    def __init__(self, at: datetime, expected: Mapping[_ShelfKey, int]) -> None:
+        self.at = at
+        self._expected = expected
+        self._units: dict[_ShelfKey, list[Unit]] = {}
+        self._head: dict[_ShelfKey, int] = {}  # index of the first unit not yet taken
+        self._pages: dict[_ShelfKey, int] = {}
+        self._exhausted: set[_ShelfKey] = set()
+        self._taken: set[int] = set()
+        self._facts: dict[int, UnitFacts] = {}
+
+    def untaken(self, product_id: int, blood_type: BloodType) -> Iterator[Unit]:
+        """The units not yet taken, first expiry first, reading more pages as needed."""
+        key = (product_id, blood_type)
+        units = self._units.setdefault(key, [])
+        index = self._head.get(key, 0)
+        while index < len(units) and units[index].pk in self._taken:
+            index += 1
+        self._head[key] = index
+        while True:
+            if index == len(units) and not self._read_page(key):
+                return
+            unit = units[index]
+            index += 1
+            if unit.pk not in self._taken:
+                yield unit
+
+    def take(self, units: Iterable[Unit]) -> None:
+        self._taken.update(unit.pk for unit in units)
+
+    def facts(self, units: Sequence[Unit]) -> dict[int, UnitFacts]:
+        """Attributes and antigen negatives of ``units``, read once per unit."""
+        unknown = [unit for unit in units if unit.pk not in self._facts]
+        self._facts.update(units_facts(unknown))
+        return {unit.pk: self._facts.get(unit.pk, NO_FACTS) for unit in units}
+
+    def _read_page(self, key: _ShelfKey) -> bool:
+        if key in self._exhausted:
+            return False
+        product_id, blood_type = key
+        pages = self._pages.get(key, 0)
+        # The first page is what the batch's lines asking for exactly this type want; later
+        # pages double (substitutes, attribute lines skipping units that lack the attribute).
+        size = max(self._expected.get(key, 0) + MIN_PAGE, MIN_PAGE) * 2**pages
+        query = Unit.objects.filter(
+            product_id=product_id,
+            status=UnitStatus.AVAILABLE.value,
+            abo=blood_type.abo.value,
+            rhd="pos" if blood_type.rhd_positive else "neg",
+            expires_at__gt=self.at,
+        ).filter(~Exists(UnitHold.objects.filter(unit=OuterRef("pk"), lifted_at__isnull=True)))
+        units = self._units[key]
+        if units:
+            last = units[-1]
+            query = query.filter(
+                Q(expires_at__gt=last.expires_at) | Q(expires_at=last.expires_at, pk__gt=last.pk)
+            )
+        page = list(
+            query.order_by("expires_at", "pk")
+            .only("pk", "expires_at", "product_id")
+            .select_for_update(skip_locked=True)[:size]
+        )
+        self._pages[key] = pages + 1
+        if len(page) < size:
+            self._exhausted.add(key)
+        units.extend(page)
+        return bool(page)
 
 
 def _blood_type(abo: str, rhd: str) -> BloodType:
     return BloodType(Abo(abo), rhd == "pos")
 
 
-def _candidate_units(
-    line: OrderLine, blood_type: BloodType, at: datetime, limit: int, skip: set[int]
-) -> list[Unit]:
-    active_hold = UnitHold.objects.filter(unit=OuterRef("pk"), lifted_at__isnull=True)
-    query = (
-        Unit.objects.filter(
-            product_id=line.product_id,
-            status=UnitStatus.AVAILABLE.value,
-            abo=blood_type.abo.value,
-            rhd="pos" if blood_type.rhd_positive else "neg",
-            expires_at__gt=at,
-        )
-        .exclude(pk__in=skip)
-        .filter(~Exists(active_hold))
-        .order_by("expires_at", "pk")
-        # Racing allocators skip each other's rows instead of waiting (PostgreSQL; no-op on SQLite).
-        .select_for_update(skip_locked=True)
-    )
-    return list(query[:limit])
+def _expected_demand(needs: Sequence[tuple[Order, OrderLine, int]]) -> dict[_ShelfKey, int]:
+    demand: dict[_ShelfKey, int] = {}
+    for _, line, missing in needs:
+        key = (line.product_id, _blood_type(line.abo, line.rhd))
+        demand[key] = demand.get(key, 0) + missing
+    return demand
 
 
-def _allocate_line(
-    actor: User | None, order: Order, line: OrderLine, missing: int, at: datetime, result: AllocationResult
-) -> int:
-    """Allocate up to ``missing`` units to ``line``; returns how many were allocated."""
+def _plan_line(shelf: _Shelf, line: OrderLine, missing: int) -> list[Unit]:
+    """Up to ``missing`` units for ``line`` from ``shelf``, as ``rules.pick`` orders them:
+    substitution groups best first, a worse group only when the better ones ran out, first
+    expiry first inside a group, only units with every attribute the line asks for."""
     component = rules.COMPONENT_OF_CLASS[line.product.product_class]
     wanted = _blood_type(line.abo, line.rhd)
-    rule_line = rules.Line(
-        component=component,
-        wanted=wanted,
-        quantity=missing,
-        attributes=frozenset(line.attributes),
-        antigens_negative=frozenset(line.antigens_negative),
-    )
-    demanding = bool(line.attributes or line.antigens_negative)
-    limit = missing * 4 + 20 + (200 if demanding else 0)
-    allocated = 0
-    tried: set[int] = set()
-    # Substitution groups best first, one query each, the next only when the better ones ran out:
-    # a LIMIT over all groups at once could leave better-group units unfetched.
+    attributes, antigens = frozenset(line.attributes), frozenset(line.antigens_negative)
+    demanding = bool(attributes or antigens)
+    # A plain line takes the first units of a group; a line with attributes looks further.
+    window = missing * 4 + 200 if demanding else missing
+    chosen: list[Unit] = []
     for blood_type in rules.substitutes(
         component, wanted, allow_rh_positive_for_negative=line.allow_rh_positive
     ):
-        while allocated < missing:
-            units = _candidate_units(line, blood_type, at, limit, tried)
+        shelf_units = shelf.untaken(line.product_id, blood_type)
+        while len(chosen) < missing:
+            units = list(itertools.islice(shelf_units, window))
             if not units:
                 break
-            tried.update(u.pk for u in units)
-            facts = units_facts(units) if demanding else {}
-            by_id = {u.pk: u for u in units}
-            candidates = [
-                rules.Candidate(
-                    unit_id=u.pk,
-                    blood_type=blood_type,
-                    expires_at=u.expires_at,
-                    attributes=facts.get(u.pk, NO_FACTS).attributes,
-                    antigens_negative=facts.get(u.pk, NO_FACTS).antigens_negative,
-                )
-                for u in units
-            ]
-            ordered = rules.pick(
-                rules.Line(
-                    rule_line.component,
-                    wanted,
-                    len(candidates),
-                    rule_line.attributes,
-                    rule_line.antigens_negative,
-                ),
-                candidates,
-                at,
+            facts = shelf.facts(units) if demanding else {}
+            by_id = {unit.pk: unit for unit in units}
+            picked = rules.pick(
+                rules.Line(component, wanted, missing - len(chosen), attributes, antigens),
+                [
+                    rules.Candidate(
+                        unit_id=unit.pk,
+                        blood_type=blood_type,
+                        expires_at=unit.expires_at,
+                        attributes=facts.get(unit.pk, NO_FACTS).attributes,
+                        antigens_negative=facts.get(unit.pk, NO_FACTS).antigens_negative,
+                    )
+                    for unit in units
+                ],
+                shelf.at,
                 allow_rh_positive_for_negative=line.allow_rh_positive,
             )
-            chosen = [by_id[candidate.unit_id] for candidate in ordered[: missing - allocated]]
-            batch = _allocate_units(actor, order, line, chosen, at)
-            if batch is None:  # a unit of the batch was taken or refused: one by one, skipping it
-                batch = [
-                    allocation
-                    for unit in chosen
-                    if (allocation := _allocate_unit(actor, order, line, unit, at)) is not None
-                ]
-            result.allocated.extend(batch)
-            allocated += len(batch)
-            if len(units) < limit:
+            chosen.extend(by_id[candidate.unit_id] for candidate in picked)
+            if len(units) < window:
                 break  # this group has nothing more to offer
-        if allocated >= missing:
+        if len(chosen) >= missing:
             break
-    return allocated
+    shelf.take(chosen)
+    return chosen
 
 
-def _allocate_units(
-    actor: User | None, order: Order, line: OrderLine, units: list[Unit], at: datetime
-) -> list[Allocation] | None:
-    """The units through the components' gate in one batch and into allocations, in a
-    savepoint; None when the batch is refused as a whole (the caller then goes unit by unit)."""
+# --- one batch of orders ------------------------------------------------------------------------
+
+
+def _missing_units(orders: Sequence[Order]) -> list[tuple[Order, OrderLine, int]]:
+    """(order, line, units it still misses) for every line of ``orders`` that misses some,
+    the orders in the given order and their lines in the order placed: one query."""
+    lines: dict[int, list[tuple[OrderLine, int]]] = {order.pk: [] for order in orders}
+    for line, allocated in (
+        (line, line.open_count)  # the annotation below
+        for line in OrderLine.objects.filter(order__in=[order.pk for order in orders])
+        .select_related("product")
+        .annotate(open_count=Count("allocations", filter=Q(allocations__released_at__isnull=True)))
+        .order_by("pk")
+    ):
+        lines[line.order_id].append((line, allocated))
+    return [
+        (order, line, line.quantity - allocated)
+        for order in orders
+        for line, allocated in lines[order.pk]
+        if line.quantity > allocated
+    ]
+
+
+def _allocations_made(
+    actor: User | None, planned: Sequence[tuple[Order, OrderLine, list[Unit]]], at: datetime
+) -> list[Allocation]:
+    """The planned units through the components' gate in one batch and into allocations, in a
+    savepoint; when the batch is refused as a whole (a hold placed meanwhile, a unit a racing
+    worker took), unit by unit, skipping the refused ones."""
+    units = [unit for _, _, chosen in planned for unit in chosen]
     if not units:
         return []
+    references = {unit.pk: order.number for order, _, chosen in planned for unit in chosen}
     try:
         with transaction.atomic():
             moved = {
                 unit.pk: unit
                 for unit in inventory_services.units_allocate(
-                    actor=actor, units=units, reference=order.number, occurred_at=at
+                    actor=actor, units=units, reference=references, occurred_at=at
                 )
             }
             return Allocation.objects.bulk_create(  # in the picking order (first expiry first)
                 Allocation(line=line, unit=moved[unit.pk], allocated_at=at, allocated_by=actor)
-                for unit in units
+                for _, line, chosen in planned
+                for unit in chosen
             )
     except IntegrityError:
-        return None
+        pass
     except ComponentsError as error:
         if isinstance(error, PermissionDeniedError):
             raise
-        return None
+    return [
+        allocation
+        for order, line, chosen in planned
+        for unit in chosen
+        if (allocation := _allocate_unit(actor, order, line, unit, at)) is not None
+    ]
+
+
+def _allocate_batch(actor: User | None, orders: Sequence[Order], at: datetime) -> list[AllocationResult]:
+    """Allocate every missing unit of ``orders`` (locked by the caller, in priority order):
+    lines planned together against one shelf, units moved in one batch, each order audited."""
+    needs = _missing_units(orders)
+    shelf = _Shelf(at, _expected_demand(needs))
+    planned = [(order, line, _plan_line(shelf, line, missing)) for order, line, missing in needs]
+    results = {order.pk: AllocationResult(order=order) for order in orders}
+    for allocation in _allocations_made(actor, planned, at):
+        results[allocation.line.order_id].allocated.append(allocation)
+    got: dict[int, int] = {}
+    for result in results.values():
+        for allocation in result.allocated:
+            got[allocation.line_id] = got.get(allocation.line_id, 0) + 1
+    for order, line, missing in needs:
+        results[order.pk].lines_wanting += 1
+        if got.get(line.pk, 0) < missing:
+            results[order.pk].short[line.pk] = missing - got.get(line.pk, 0)
+    statuses_refresh(orders)
+    audit_record_many(
+        stream=STREAM,
+        actor=actor,
+        events=[
+            PendingEvent(
+                "order_allocated",
+                order,
+                {
+                    "number": order.number,
+                    "allocated": [
+                        {"line": a.line_id, "unit": a.unit_id} for a in results[order.pk].allocated
+                    ],
+                    "short": {str(k): v for k, v in results[order.pk].short.items()},
+                    "status": order.status,
+                },
+                "",
+                at,
+            )
+            for order in orders
+        ],
+    )
+    return [results[order.pk] for order in orders]
 
 
 def _allocate_unit(
@@ -180,41 +329,64 @@ def _allocate_unit(
         return None
 
 
+# --- the two ways in ----------------------------------------------------------------------------
+
+
 @transaction.atomic
 def order_allocate(*, actor: User | None, order: Order, at: datetime | None = None) -> AllocationResult:
+    """Allocate what ``order`` still misses (the clerk's "Allocate"); short lines stay open."""
     require_permission(actor, "distribution.allocate_order")
-    at = at or timezone.now()
     order = _order_locked(order)
     if order.status in (Order.Status.SHIPPED, Order.Status.CANCELLED):
         raise _conflict(f"{order.number} is {order.status}: nothing to allocate", "not_open", "order")
-    lines = list(
-        order.lines.select_related("product").annotate(
-            open_count=Count("allocations", filter=Q(allocations__released_at__isnull=True))
-        )
-    )
-    result = AllocationResult(order=order)
-    for line in lines:
-        missing = line.quantity - line.open_count
-        if missing <= 0:
-            continue
-        got = _allocate_line(actor, order, line, missing, at, result)
-        if got < missing:
-            result.short[line.pk] = missing - got
-    _refresh_status(order)
-    audit_record(
-        stream=STREAM,
-        action="order_allocated",
-        actor=actor,
-        target=order,
-        occurred_at=at,
-        data={
-            "number": order.number,
-            "allocated": [{"line": a.line_id, "unit": a.unit_id} for a in result.allocated],
-            "short": {str(k): v for k, v in result.short.items()},
-            "status": order.status,
-        },
-    )
+    [result] = _allocate_batch(actor, [order], at or timezone.now())
     return result
+
+
+def orders_allocate(
+    *,
+    actor: User | None,
+    batch_size: int = RUN_BATCH,
+    progress: Callable[[int, int], None] | None = None,
+) -> AllocationRun:
+    """The allocation run: every open order, STAT first, then by when it is needed and when it
+    was placed, so the first-expiring units go to the most urgent. Batches of ``batch_size``
+    orders, each one transaction (a failure loses one batch, never half of one); an order
+    another allocator holds is skipped, not waited for. ``progress(done, total)`` after each."""
+    require_permission(actor, "distribution.allocate_order")
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    queue = list(
+        Order.objects.filter(status__in=OPEN_STATUSES)
+        .annotate(urgency=Case(When(priority=Order.Priority.STAT, then=Value(0)), default=Value(1)))
+        .order_by("urgency", "needed_by", "placed_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    run = AllocationRun()
+    for start in range(0, len(queue), batch_size):
+        _run_batch(actor, queue[start : start + batch_size], run)
+        if progress is not None:
+            progress(min(start + batch_size, len(queue)), len(queue))
+    return run
+
+
+@transaction.atomic
+def _run_batch(actor: User | None, order_pks: Sequence[int], run: AllocationRun) -> None:
+    rank = {pk: index for index, pk in enumerate(order_pks)}
+    orders = sorted(
+        Order.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("hospital", "contract")
+        .filter(pk__in=order_pks, status__in=OPEN_STATUSES),
+        key=lambda order: rank[order.pk],
+    )
+    if not orders:
+        return
+    results = _allocate_batch(actor, orders, timezone.now())
+    run.batches += 1
+    run.orders += len(orders)
+    run.lines += sum(result.lines_wanting for result in results)
+    run.units += sum(len(result.allocated) for result in results)
+    run.short_lines += sum(1 for result in results for missing in result.short.values() if missing)
 
 
 def _release(actor: User | None, allocation: Allocation, reason: str, at: datetime) -> None:

@@ -4,6 +4,7 @@ boundary and the order's row lock and status, which allocation and shipping both
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from django.db.models import Count, Q
 from hemaops.core.errors import NotFoundError
 from hemaops.core.models import Hospital, User
 from hemaops.distribution.errors import DistributionConflictError, DistributionServiceError
-from hemaops.distribution.models import Order, Shipment
+from hemaops.distribution.models import Order, OrderLine, Shipment
 
 STREAM = "distribution"
 
@@ -41,35 +42,50 @@ def _own_hospital_only(actor: User | None, hospital_id: int, what: str) -> None:
         raise NotFoundError(f"No such {what}.")
 
 
-def _order_status(order: Order) -> str:
-    """The status the order's allocations and shipments give it (cancelled stays cancelled)."""
-    if order.status == Order.Status.CANCELLED:
-        return order.status
+def _status_from_lines(current: str, lines: Sequence[tuple[int, int, int]]) -> str:
+    """The status an order's lines give it — (quantity, units allocated and not released,
+    units shipped) each; cancelled stays cancelled."""
+    if current == Order.Status.CANCELLED:
+        return current
+    if lines and all(shipped >= quantity for quantity, _, shipped in lines):
+        return Order.Status.SHIPPED
+    if lines and all(allocated >= quantity for quantity, allocated, _ in lines):
+        return Order.Status.ALLOCATED
+    if any(allocated for _, allocated, _ in lines):
+        return Order.Status.PARTIALLY_ALLOCATED
+    return Order.Status.PLACED
+
+
+def statuses_refresh(orders: Sequence[Order]) -> None:
+    """Bring each order's status in line with its allocations and shipments: one query for
+    the lines of all of them, one update for those that changed."""
     shipped_states = [Shipment.Status.SHIPPED, Shipment.Status.RECEIVED]
-    lines = list(
-        order.lines.annotate(
-            open_count=Count("allocations", filter=Q(allocations__released_at__isnull=True), distinct=True),
-            shipped_count=Count(
+    lines: dict[int, list[tuple[int, int, int]]] = {order.pk: [] for order in orders}
+    for order_id, quantity, allocated, shipped in (
+        OrderLine.objects.filter(order__in=[order.pk for order in orders])
+        .annotate(
+            allocated=Count("allocations", filter=Q(allocations__released_at__isnull=True), distinct=True),
+            shipped=Count(
                 "allocations",
                 filter=Q(allocations__shipment_item__shipment__status__in=shipped_states),
                 distinct=True,
             ),
         )
-    )
-    if lines and all(line.shipped_count >= line.quantity for line in lines):
-        return Order.Status.SHIPPED
-    if lines and all(line.open_count >= line.quantity for line in lines):
-        return Order.Status.ALLOCATED
-    if any(line.open_count for line in lines):
-        return Order.Status.PARTIALLY_ALLOCATED
-    return Order.Status.PLACED
+        .values_list("order_id", "quantity", "allocated", "shipped")
+    ):
+        lines[order_id].append((quantity, allocated, shipped))
+    changed = []
+    for order in orders:
+        status = _status_from_lines(order.status, lines[order.pk])
+        if status != order.status:
+            order.status = status
+            changed.append(order)
+    if changed:
+        Order.objects.bulk_update(changed, ["status"])
 
 
 def _refresh_status(order: Order) -> None:
-    status = _order_status(order)
-    if status != order.status:
-        order.status = status
-        order.save(update_fields=["status"])
+    statuses_refresh([order])
 
 
 def _order_locked(order: Order) -> Order:

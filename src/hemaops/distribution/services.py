@@ -14,7 +14,13 @@ share in ``service_support``.
 
 from __future__ import annotations
 
-from hemaops.distribution.allocation_services import AllocationResult, allocation_release, order_allocate
+from hemaops.distribution.allocation_services import (
+    AllocationResult,
+    AllocationRun,
+    allocation_release,
+    order_allocate,
+    orders_allocate,
+)
 from hemaops.distribution.order_services import (
     LineInput,
     order_cancel,
@@ -32,12 +38,14 @@ from hemaops.distribution.shipment_services import (
 
 __all__ = [
     "AllocationResult",
+    "AllocationRun",
     "LineInput",
     "allocation_release",
     "disposition_report",
     "order_allocate",
     "order_cancel",
     "order_place",
+    "orders_allocate",
     "orders_from_standing",
     "shipment_create",
     "shipment_receive",
