@@ -21,6 +21,7 @@ Issue 8 items 2, 3 and 5:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -121,12 +122,15 @@ def substitutes(
     """The donor types a line of ``component`` asking for ``wanted`` may be filled with, best
     first: ``wanted`` itself, then the other acceptable groups by the stated preference, and —
     only with a medical director's order — RhD-positive units for an RhD-negative line, last."""
-    accepted = [
-        donor
-        for donor in ALL_BLOOD_TYPES
-        if _acceptable(component, wanted, donor, allow_rh_positive_for_negative)
-    ]
-    return sorted(accepted, key=lambda donor: _rank(component, wanted, donor))
+    return list(_substitutes(component, wanted, allow_rh_positive_for_negative))
+
+
+@functools.cache
+def _substitutes(component: Component, wanted: BloodType, override: bool) -> tuple[BloodType, ...]:
+    # Pure, with a few dozen possible answers: an allocation run of thousands of lines asks
+    # each once instead of judging eight donor types per line (bench/allocation.py).
+    accepted = [donor for donor in ALL_BLOOD_TYPES if _acceptable(component, wanted, donor, override)]
+    return tuple(sorted(accepted, key=lambda donor: _rank(component, wanted, donor)))
 
 
 # --- picking units ---------------------------------------------------------------------------
@@ -201,11 +205,7 @@ def pick(
     order = {
         blood_type: rank
         for rank, blood_type in enumerate(
-            substitutes(
-                line.component,
-                line.wanted,
-                allow_rh_positive_for_negative=allow_rh_positive_for_negative,
-            )
+            _substitutes(line.component, line.wanted, allow_rh_positive_for_negative)
         )
     }
     usable = sorted(
