@@ -10,22 +10,26 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from hemaops.api import api
+from hemaops.billing import services as billing_services
+from hemaops.billing.models import Charge, Contract
 from hemaops.components import (
     catalogue_services,
     inventory_services,
@@ -36,8 +40,11 @@ from hemaops.components import (
 from hemaops.components.labels import barcodes
 from hemaops.components.models import Product, StorageLocation, TemperatureExcursion, Unit
 from hemaops.core import roles
-from hemaops.core.models import Site
+from hemaops.core.models import ApiToken, Company, Hospital, Program, Site, User
+from hemaops.core.services import api_token_create, reference_data_save, user_create
 from hemaops.core.signatures import INTERACTIVE, signer_verify
+from hemaops.distribution import services as distribution_services
+from hemaops.distribution.models import Order, Shipment, ShipmentItem
 from hemaops.donations import drive_services
 from hemaops.donations import services as collection_services
 from hemaops.donations.models import Donation, Screening
@@ -45,14 +52,18 @@ from hemaops.donations.services import din_stock_receive
 from hemaops.donors import services as donor_services
 from hemaops.donors.models import Donor
 from hemaops.finance import services as finance_services
-from hemaops.finance.models import FiscalPeriod
+from hemaops.finance.models import Account, FiscalPeriod
 from hemaops.finance.services import PostingLine
 from hemaops.isbt128.din import Din
 from hemaops.lab import services as lab_services
 from hemaops.lab.models import DonationTesting, DonorNotification
 from tests.components.conftest import local_catalogue_bytes
 from tests.conftest import PASSWORD
+from tests.distribution.conftest import CHART as DISTRIBUTION_CHART
+from tests.distribution.conftest import contract_for, label_scans, unit_available
+from tests.distribution.test_pages import line_data
 from tests.donations.drive_factories import bus_make, drive_day, drive_make, mobile_program_make, slot_make
+from tests.fhir.test_fhir import supply_request
 from tests.lab.results import file_of, full_panel, line
 
 STAFF = frozenset(roles.STAFF_ROLES)
@@ -79,10 +90,23 @@ class Route:
     data: dict[str, Any] | Callable[[int], dict[str, Any]] = field(default_factory=dict)
     # Routes about one hospital: its own hospital user may, another hospital's may not.
     hospital_scoped: bool = False
+    # A search answers every signed-in caller; one who may not see the records finds none.
+    search: bool = False
+    # What a signed-in principal that may not is answered.
+    refusals: frozenset[int] = frozenset({403, 404})
 
     @property
     def is_api(self) -> bool:
-        return self.path.startswith("/api/")
+        return self.path.startswith(("/api/", "/fhir/"))
+
+    @property
+    def is_fhir(self) -> bool:
+        return self.path.startswith("/fhir/")
+
+    @property
+    def needs_token(self) -> bool:
+        """FHIR takes a write only with the API token, never on a browser's session alone."""
+        return self.is_fhir and self.method == "POST"
 
 
 def _site_form(code: str) -> dict[str, Any]:
@@ -1294,38 +1318,494 @@ TRADE_ROUTES: list[Route] = [
         "api:GET /api/v1/distribution/standing-orders",
     ),
 ]
-ROUTES += TRADE_ROUTES
+# Issue 8, on one record: placeholders (the trade world, see _trade_world and _billing_world):
+# {contract} the hospital's contract (monthly); {invoice} an invoice of it; per role {charge}
+# an unbilled charge; {order} a shipped order and {shipment} its shipment; {allocate_order}
+# placed, a unit in stock to fill it; {allocated_order} allocated, not packed; per role
+# {cancel_order} placed; {packing_shipment} a unit not scanned; {scanned_shipment} every unit
+# scanned; per role {shipped_shipment} and {item} (shipped, half an hour ago); {return_item}
+# shipped; {shipped_unit} its unit.
+_CONTRACT_WRITERS = _BILLING_WRITERS
+_RECEIVERS = _ORDER_PLACERS  # the clerk on the hospital's behalf, and the hospital's own
+_CLERK = frozenset({roles.DISTRIBUTION_CLERK})
+_WALK_LINE = {"product": "A0002", "abo": "O", "rhd": "pos", "quantity": 1}
 
-# Issue 8, still open: these routes are tested per role in tests/billing, tests/distribution and
-# tests/fhir (own hospital, another hospital's user: 404, nothing changed), but not yet walked
-# here by every principal — that needs a world of orders, shipments and invoices per role.
-NOT_YET_WALKED = {
-    "billing:charge_credit", "billing:contract_detail", "billing:invoice_detail", "billing:invoice_issue",
-    "billing:invoice_pdf", "billing:invoices_issue", "billing:prices_add", "billing:receipt_new",
-    "billing:contract_new", "distribution:item_disposition", "distribution:item_return",
-    "distribution:order_allocate", "distribution:order_cancel", "distribution:order_detail",
-    "distribution:order_new", "distribution:packing_list_pdf", "distribution:scan_unit",
-    "distribution:shipment_create", "distribution:shipment_detail", "distribution:shipment_manifest",
-    "distribution:shipment_receive", "distribution:shipment_ship", "distribution:standing_order_new",
-    "fhir:biologicallyderivedproduct", "fhir:biologicallyderivedproducts", "fhir:metadata",
-    "fhir:supplydeliveries", "fhir:supplydelivery", "fhir:supplyrequest", "fhir:supplyrequests",
-    "api:GET /api/v1/billing/contracts/{contract_id}", "api:GET /api/v1/billing/invoices/{invoice_id}",
-    "api:GET /api/v1/billing/invoices/{invoice_id}/pdf", "api:GET /api/v1/distribution/orders/{order_id}",
-    "api:GET /api/v1/distribution/shipments/{shipment_id}",
-    "api:GET /api/v1/distribution/shipments/{shipment_id}/manifest",
-    "api:POST /api/v1/billing/contracts", "api:POST /api/v1/billing/contracts/{contract_id}/prices",
-    "api:POST /api/v1/billing/credit-notes", "api:POST /api/v1/billing/invoices",
-    "api:POST /api/v1/billing/invoices/run", "api:POST /api/v1/billing/receipts",
-    "api:POST /api/v1/distribution/items/{item_id}/disposition",
-    "api:POST /api/v1/distribution/items/{item_id}/return", "api:POST /api/v1/distribution/orders",
-    "api:POST /api/v1/distribution/orders/{order_id}/allocate",
-    "api:POST /api/v1/distribution/orders/{order_id}/cancel",
-    "api:POST /api/v1/distribution/orders/{order_id}/shipments",
-    "api:POST /api/v1/distribution/shipments/{shipment_id}/receive",
-    "api:POST /api/v1/distribution/shipments/{shipment_id}/scan",
-    "api:POST /api/v1/distribution/shipments/{shipment_id}/ship",
-    "api:POST /api/v1/distribution/standing-orders",
-}  # fmt: skip
+
+def _today() -> str:
+    return timezone.localdate().isoformat()
+
+
+def _old_contract(n: int) -> dict[str, Any]:
+    # A year of its own long before the hospital's contract, which is in force from 2024: a
+    # hospital has one contract in force on any day.
+    year = 1900 + n % 100
+    return {
+        "hospital": "cedars",
+        "number": f"C-WALK-{n}",
+        "starts_on": f"{year}-01-01",
+        "ends_on": f"{year}-12-31",
+        "terms_days": 30,
+        "invoicing": "monthly",
+    }
+
+
+def _later_price(n: int) -> dict[str, Any]:
+    return {
+        "item_code": "WB",
+        "unit_price": "181.00",
+        "effective_from": (date(2030, 1, 1) + timedelta(days=n)).isoformat(),
+    }
+
+
+def _unbilled(**filters: Any) -> Charge:
+    charge = (
+        Charge.objects.filter(
+            hospital__code="cedars", invoice__isnull=True, credit_note__isnull=True, **filters
+        )
+        .order_by("occurred_on", "pk")
+        .first()
+    )
+    assert charge is not None
+    return charge
+
+
+def _invoice_page(n: int) -> dict[str, Any]:
+    # The oldest month still unbilled: each role that may invoice bills a month of its own.
+    month = _unbilled().occurred_on.replace(day=1)
+    return {"issued_on": _today(), "period_start": month.isoformat()}
+
+
+def _invoice_api(n: int) -> dict[str, Any]:
+    charge = _unbilled()
+    return {
+        "contract_id": charge.contract_id,
+        "issued_on": _today(),
+        "period_start": charge.occurred_on.replace(day=1).isoformat(),
+    }
+
+
+def _receipt(n: int) -> dict[str, Any]:
+    return {"hospital": "cedars", "reference": f"WALK-{n}", "received_on": _today(), "amount": "10.00"}
+
+
+def _unscanned_labels() -> list[str]:
+    """The label of a unit being packed, one not scanned yet first (every principal's request
+    is answered, the clerk's consumes it)."""
+    item = (
+        ShipmentItem.objects.filter(shipment__status="packing")
+        .order_by(F("scanned_at").asc(nulls_first=True), "pk")
+        .select_related("unit")
+        .first()
+    )
+    assert item is not None
+    return label_scans(item.unit)
+
+
+def _return_page(n: int) -> dict[str, Any]:
+    # The form takes whole minutes: now, which is after the shipment left (half an hour ago).
+    return {"returned_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "seal_intact": "on"}
+
+
+def _return_api(n: int) -> dict[str, Any]:
+    return {
+        "returned_at": timezone.now().isoformat(),
+        "container_validated": True,
+        "lowest_c": "2.0",
+        "highest_c": "5.0",
+        "seal_intact": True,
+    }
+
+
+def _standing_page(n: int) -> dict[str, Any]:
+    return {
+        "hospital": "cedars",
+        "name": f"Walk {n}",
+        "weekdays": ["1", "3"],
+        "delivery": "on",
+        **line_data(),
+    }
+
+
+def _standing_api(n: int) -> dict[str, Any]:
+    return {"hospital": "cedars", "name": f"Walk {n}", "weekdays": [1, 3], "lines": [_WALK_LINE]}
+
+
+_BILLING_API = "/api/v1/billing"
+TRADE_ROUTES += [
+    Route(
+        "POST",
+        "/billing/contracts/new/",
+        _CONTRACT_WRITERS,
+        "billing:contract_new",
+        lambda n: {**_old_contract(n), "prices": ""},
+    ),
+    Route(
+        "GET",
+        "/billing/contracts/{contract}/",
+        _CONTRACT_READERS,
+        "billing:contract_detail",
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        "/billing/contracts/{contract}/prices/",
+        _CONTRACT_WRITERS,
+        "billing:prices_add",
+        _later_price,
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        "/billing/contracts/{contract}/invoice/",
+        _BILLING_WRITERS,
+        "billing:invoice_issue",
+        _invoice_page,
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        "/billing/invoices/issue/",
+        _BILLING_WRITERS,
+        "billing:invoices_issue",
+        lambda n: {"on": _today()},
+    ),
+    Route(
+        "GET",
+        "/billing/invoices/{invoice}/",
+        _INVOICE_READERS,
+        "billing:invoice_detail",
+        hospital_scoped=True,
+    ),
+    Route(
+        "GET",
+        "/billing/invoices/{invoice}/pdf",
+        _INVOICE_READERS,
+        "billing:invoice_pdf",
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        "/billing/charges/{charge}/credit/",
+        _BILLING_WRITERS,
+        "billing:charge_credit",
+        lambda n: {"issued_on": _today(), "reason": "walk"},
+        hospital_scoped=True,
+    ),
+    Route("POST", "/billing/receipts/new/", _BILLING_WRITERS, "billing:receipt_new", _receipt),
+    Route(
+        "POST",
+        f"{_BILLING_API}/contracts",
+        _CONTRACT_WRITERS,
+        "api:POST /api/v1/billing/contracts",
+        _old_contract,
+    ),
+    Route(
+        "GET",
+        f"{_BILLING_API}/contracts/{{contract}}",
+        _CONTRACT_READERS,
+        "api:GET /api/v1/billing/contracts/{contract_id}",
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        f"{_BILLING_API}/contracts/{{contract}}/prices",
+        _CONTRACT_WRITERS,
+        "api:POST /api/v1/billing/contracts/{contract_id}/prices",
+        lambda n: {"prices": [_later_price(n)]},
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        f"{_BILLING_API}/invoices",
+        _BILLING_WRITERS,
+        "api:POST /api/v1/billing/invoices",
+        _invoice_api,
+    ),
+    Route(
+        "POST",
+        f"{_BILLING_API}/invoices/run",
+        _BILLING_WRITERS,
+        "api:POST /api/v1/billing/invoices/run",
+        lambda n: {"on": _today()},
+    ),
+    Route(
+        "GET",
+        f"{_BILLING_API}/invoices/{{invoice}}",
+        _INVOICE_READERS,
+        "api:GET /api/v1/billing/invoices/{invoice_id}",
+        hospital_scoped=True,
+    ),
+    Route(
+        "GET",
+        f"{_BILLING_API}/invoices/{{invoice}}/pdf",
+        _INVOICE_READERS,
+        "api:GET /api/v1/billing/invoices/{invoice_id}/pdf",
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        f"{_BILLING_API}/credit-notes",
+        _BILLING_WRITERS,
+        "api:POST /api/v1/billing/credit-notes",
+        lambda n: {"charge_ids": [_unbilled().pk], "issued_on": _today(), "reason": "walk"},
+    ),
+    Route(
+        "POST", f"{_BILLING_API}/receipts", _BILLING_WRITERS, "api:POST /api/v1/billing/receipts", _receipt
+    ),
+]
+
+_DISTRIBUTION_API = "/api/v1/distribution"
+TRADE_ROUTES += [
+    # Another hospital's user places its own hospital's order: the page names no hospital.
+    Route(
+        "POST",
+        "/distribution/orders/new/",
+        _ORDER_PLACERS,
+        "distribution:order_new",
+        {"hospital": "cedars", "priority": "routine", **line_data()},
+    ),
+    Route(
+        "GET",
+        "/distribution/orders/{order}/",
+        _ORDER_READERS,
+        "distribution:order_detail",
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        "/distribution/orders/{allocate_order}/allocate/",
+        _CLERK,
+        "distribution:order_allocate",
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        "/distribution/orders/{cancel_order}/cancel/",
+        _ORDER_PLACERS,
+        "distribution:order_cancel",
+        {"reason": "walk"},
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        "/distribution/orders/{allocated_order}/shipments/",
+        _CLERK,
+        "distribution:shipment_create",
+        hospital_scoped=True,
+    ),
+    Route(
+        "GET",
+        "/distribution/shipments/{shipment}/",
+        _ORDER_READERS,
+        "distribution:shipment_detail",
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        "/distribution/shipments/{packing_shipment}/scan/",
+        _CLERK,
+        "distribution:scan_unit",
+        lambda n: {"scans": "\n".join(_unscanned_labels())},
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        "/distribution/shipments/{scanned_shipment}/ship/",
+        _CLERK,
+        "distribution:shipment_ship",
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        "/distribution/shipments/{shipped_shipment}/receive/",
+        _RECEIVERS,
+        "distribution:shipment_receive",
+        {"note": "walk"},
+        hospital_scoped=True,
+    ),
+    Route(
+        "GET",
+        "/distribution/shipments/{shipment}/packing-list.pdf",
+        _ORDER_READERS,
+        "distribution:packing_list_pdf",
+        hospital_scoped=True,
+    ),
+    Route(
+        "GET",
+        "/distribution/shipments/{shipment}/manifest.json",
+        _ORDER_READERS,
+        "distribution:shipment_manifest",
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        "/distribution/items/{item}/disposition/",
+        _RECEIVERS,
+        "distribution:item_disposition",
+        {"disposition": "transfused"},
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        "/distribution/items/{return_item}/return/",
+        _CLERK,
+        "distribution:item_return",
+        _return_page,
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        "/distribution/standing-orders/new/",
+        _CLERK,
+        "distribution:standing_order_new",
+        _standing_page,
+    ),
+    # The API's order names its hospital: another hospital's user may not order for it (404).
+    Route(
+        "POST",
+        f"{_DISTRIBUTION_API}/orders",
+        _ORDER_PLACERS,
+        "api:POST /api/v1/distribution/orders",
+        {"hospital": "cedars", "lines": [_WALK_LINE]},
+        hospital_scoped=True,
+    ),
+    Route(
+        "GET",
+        f"{_DISTRIBUTION_API}/orders/{{order}}",
+        _ORDER_READERS,
+        "api:GET /api/v1/distribution/orders/{order_id}",
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        f"{_DISTRIBUTION_API}/orders/{{allocate_order}}/allocate",
+        _CLERK,
+        "api:POST /api/v1/distribution/orders/{order_id}/allocate",
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        f"{_DISTRIBUTION_API}/orders/{{cancel_order}}/cancel",
+        _ORDER_PLACERS,
+        "api:POST /api/v1/distribution/orders/{order_id}/cancel",
+        {"reason": "walk"},
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        f"{_DISTRIBUTION_API}/orders/{{allocated_order}}/shipments",
+        _CLERK,
+        "api:POST /api/v1/distribution/orders/{order_id}/shipments",
+        hospital_scoped=True,
+    ),
+    Route(
+        "GET",
+        f"{_DISTRIBUTION_API}/shipments/{{shipment}}",
+        _ORDER_READERS,
+        "api:GET /api/v1/distribution/shipments/{shipment_id}",
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        f"{_DISTRIBUTION_API}/shipments/{{packing_shipment}}/scan",
+        _CLERK,
+        "api:POST /api/v1/distribution/shipments/{shipment_id}/scan",
+        lambda n: {"scans": _unscanned_labels()},
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        f"{_DISTRIBUTION_API}/shipments/{{scanned_shipment}}/ship",
+        _CLERK,
+        "api:POST /api/v1/distribution/shipments/{shipment_id}/ship",
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        f"{_DISTRIBUTION_API}/shipments/{{shipped_shipment}}/receive",
+        _RECEIVERS,
+        "api:POST /api/v1/distribution/shipments/{shipment_id}/receive",
+        {"note": "walk"},
+        hospital_scoped=True,
+    ),
+    Route(
+        "GET",
+        f"{_DISTRIBUTION_API}/shipments/{{shipment}}/manifest",
+        _ORDER_READERS,
+        "api:GET /api/v1/distribution/shipments/{shipment_id}/manifest",
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        f"{_DISTRIBUTION_API}/items/{{return_item}}/return",
+        _CLERK,
+        "api:POST /api/v1/distribution/items/{item_id}/return",
+        _return_api,
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        f"{_DISTRIBUTION_API}/items/{{item}}/disposition",
+        _RECEIVERS,
+        "api:POST /api/v1/distribution/items/{item_id}/disposition",
+        {"disposition": "transfused"},
+        hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        f"{_DISTRIBUTION_API}/standing-orders",
+        _CLERK,
+        "api:POST /api/v1/distribution/standing-orders",
+        _standing_api,
+    ),
+]
+
+# FHIR (/fhir): answered like the API. ``metadata`` is public, as FHIR expects; a search answers
+# every caller, and whoever may not see a record finds none of them; placing a SupplyRequest
+# needs the API token, and a hospital it may not order for is the same 422 as one that does
+# not exist.
+_UNIT_READERS = COMPONENT_READERS | {roles.HOSPITAL_USER}  # a hospital's user: units shipped to it
+FHIR_ROUTES: list[Route] = [
+    Route("GET", "/fhir/metadata", EVERYONE | {ANONYMOUS}, "fhir:metadata"),
+    Route(
+        "GET",
+        "/fhir/BiologicallyDerivedProduct",
+        _UNIT_READERS,
+        "fhir:biologicallyderivedproducts",
+        hospital_scoped=True,
+        search=True,
+    ),
+    Route(
+        "GET",
+        "/fhir/BiologicallyDerivedProduct/{shipped_unit}",
+        _UNIT_READERS,
+        "fhir:biologicallyderivedproduct",
+        hospital_scoped=True,
+    ),
+    Route(
+        "GET", "/fhir/SupplyRequest", _ORDER_READERS, "fhir:supplyrequests", hospital_scoped=True, search=True
+    ),
+    Route(
+        "POST",
+        "/fhir/SupplyRequest",
+        _ORDER_PLACERS,
+        "fhir:supplyrequests",
+        lambda n: supply_request(),
+        hospital_scoped=True,
+        refusals=frozenset({403, 404, 422}),
+    ),
+    Route("GET", "/fhir/SupplyRequest/{order}", _ORDER_READERS, "fhir:supplyrequest", hospital_scoped=True),
+    Route(
+        "GET",
+        "/fhir/SupplyDelivery",
+        _ORDER_READERS,
+        "fhir:supplydeliveries",
+        hospital_scoped=True,
+        search=True,
+    ),
+    Route("GET", "/fhir/SupplyDelivery/{item}", _ORDER_READERS, "fhir:supplydelivery", hospital_scoped=True),
+]
+ROUTES += TRADE_ROUTES + FHIR_ROUTES
 
 KNOWN_BROKEN: dict[str, str] = {}  # route name → why it fails for a reason outside the route (strict)
 
@@ -1355,7 +1835,7 @@ def _page_url_names(resolver: URLResolver | None = None, namespace: str = "") ->
 
 
 def test_every_route_is_in_the_table():
-    listed = {route.name for route in ROUTES} | NOT_YET_WALKED
+    listed = {route.name for route in ROUTES}
     pages = _page_url_names() - PUBLIC_URL_NAMES
     assert pages - listed == set(), "pages missing from ROUTES"
     operations = {
@@ -1405,18 +1885,89 @@ def _changed_tables(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return sorted(table for table in after if before.get(table) != after[table])
 
 
-@pytest.mark.django_db
-def test_the_fingerprint_sees_a_changed_row_and_a_new_one(site):
-    before = _fingerprint()
-    Site.objects.filter(pk=site.pk).update(name="Renamed without a service")
-    changed = _fingerprint()
-    Site.objects.filter(pk=site.pk).update(name=site.name)
-    assert changed != before
-    assert _fingerprint() == before
+# --- the walk's world: built once per module ---------------------------------------------------
+#
+# Building the worlds takes seconds; walking a route takes a fraction of that. So the world is
+# built once, inside an outer transaction the module fixture holds open, and every test keeps
+# pytest-django's own transaction, which nests as a savepoint: what one route's requests did
+# (or a test that failed half-way) is rolled back before the next route, which meets the same
+# fresh world. The outer transaction is rolled back when the module ends.
+
+# tests/conftest.py's autouse ``settings`` fixture is function-scoped; the module's users are
+# made before any test, with the same fast hasher.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture
-def ledger_world(company, make_user) -> dict[str, int]:
+class Cast:
+    """The company, places and people of the walk, as tests/conftest.py's fixtures make them
+    (``company``, ``program``, ``site``, ``hospital``, ``other_hospital``, ``make_user``)."""
+
+    def __init__(self) -> None:
+        self.company = reference_data_save(
+            actor=None, instance=Company(legal_name="Test Blood Services", fiscal_year_start_month=1)
+        )
+        self.hospital = self._hospital("cedars", "Cedars Valley", "America/Los_Angeles")
+        self.other_hospital = self._hospital("mercy", "Mercy General", "America/New_York")
+        self.program = reference_data_save(
+            actor=None,
+            instance=Program(
+                company=self.company,
+                code="ca-fixed",
+                name="California fixed",
+                segment="blood_products",
+                kind="fixed_collections",
+                active_from=date(2024, 1, 1),
+            ),
+        )
+        self.site = reference_data_save(
+            actor=None,
+            instance=Site(
+                company=self.company,
+                code="main",
+                name="Main Donor Center",
+                kind=Site.Kind.FIXED_COLLECTION,
+                time_zone="America/Los_Angeles",
+                facility_identification_number="W0001",
+                collections_program=self.program,
+            ),
+        )
+        self._users: dict[tuple[str, int | None], User] = {}
+
+    def _hospital(self, code: str, name: str, time_zone: str) -> Hospital:
+        return reference_data_save(
+            actor=None, instance=Hospital(company=self.company, code=code, name=name, time_zone=time_zone)
+        )
+
+    def user(self, role: str, hospital_for_user: Hospital | None = None, username: str | None = None) -> User:
+        """A user holding ``role``, made once (hospital users of ``hospital`` unless told)."""
+        bound = (hospital_for_user or self.hospital) if role == roles.HOSPITAL_USER else None
+        key = (username or role, bound.pk if bound else None)
+        if key not in self._users:
+            self._users[key] = user_create(
+                actor=None,
+                username=username or (role if bound in (None, self.hospital) else f"{role}_{bound.code}"),
+                password=PASSWORD,
+                role_names=[role],
+                hospital=bound,
+                second_factor_exempt=True,
+                check_password_strength=False,
+            )
+        return self._users[key]
+
+    def principal(self, principal: str) -> User:
+        if principal == OTHER_HOSPITAL_USER:
+            return self.user(roles.HOSPITAL_USER, hospital_for_user=self.other_hospital)
+        return self.user(principal)
+
+
+@dataclass(frozen=True)
+class Walk:
+    ids: dict[str, Any]  # placeholder → value, or principal → value for what each consumes
+    users: dict[str, User]  # principal → who signs in
+    tokens: dict[str, str]  # principal → its API token, for what takes only a token
+
+
+def _ledger_world(cast: Cast) -> dict[str, int]:
     """Two accounts, fiscal year 2025, a posted and a pending manual entry, May closed."""
     for code, name, account_type, group in [
         ("2000", "Accounts payable", "liability", "current_liabilities"),
@@ -1424,13 +1975,13 @@ def ledger_world(company, make_user) -> dict[str, int]:
     ]:
         finance_services.account_create(actor=None, code=code, name=name, type=account_type, group=group)
     finance_services.fiscal_year_open(actor=None, fiscal_year=2025)
-    controller = make_user(roles.CONTROLLER)
+    controller = cast.user(roles.CONTROLLER)
     lines = [PostingLine("6000", debit="100.00"), PostingLine("2000", credit="100.00")]
     posted = finance_services.journal_entry_submit(
         actor=controller, entry_date=date(2025, 1, 10), memo="Rent", lines=lines
     )
     pending = finance_services.journal_entry_submit(
-        actor=make_user(roles.ACCOUNTANT), entry_date=date(2025, 2, 10), memo="Rent", lines=lines
+        actor=cast.user(roles.ACCOUNTANT), entry_date=date(2025, 2, 10), memo="Rent", lines=lines
     )
     periods = {period.code: period for period in FiscalPeriod.objects.all()}
     signer = signer_verify(actor=controller, password=PASSWORD, authenticated_by=INTERACTIVE)
@@ -1444,14 +1995,11 @@ def ledger_world(company, make_user) -> dict[str, int]:
     }
 
 
-@pytest.fixture(autouse=True)
-def _din_label_stock(request):
+def _din_label_stock(cast: Cast) -> None:
     """The DIN routes scan from received label stock at the walk's site (FIN W0001)."""
-    if "walk_world" not in request.fixturenames:
-        return
     din_stock_receive(
         actor=None,
-        site=request.getfixturevalue("site"),
+        site=cast.site,
         year="25",
         first_sequence=WALK_DIN_STOCK[0],
         last_sequence=WALK_DIN_STOCK[1],
@@ -1459,8 +2007,7 @@ def _din_label_stock(request):
     )
 
 
-@pytest.fixture
-def donor_world(db) -> dict[str, Any]:
+def _donor_world() -> dict[str, Any]:
     """A donor with a volunteer period from 2024 and a consent in force, and a duplicate."""
     donor = donor_services.donor_register(
         actor=None,
@@ -1487,11 +2034,10 @@ def donor_world(db) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def drive_world(company, donor_world) -> dict[str, Any]:
+def _drive_world(cast: Cast) -> dict[str, Any]:
     """A drive a month ahead on a bus: a slot holding D0000001 (to check in) and D0000002
     (to cancel), and an empty slot (to book)."""
-    drive = drive_make(bus_make(company), mobile_program_make(company))
+    drive = drive_make(bus_make(cast.company), mobile_program_make(cast.company))
     taken = slot_make(drive, capacity=3)
     donors = Donor.objects.order_by("donor_number")
     appointment = drive_services.appointment_book(actor=None, slot=taken, donor=donors[0])
@@ -1505,16 +2051,33 @@ def drive_world(company, donor_world) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def collection_world(site, make_user, donor_world) -> dict[str, int]:
+def _collected(cast: Cast, screening: Screening) -> Donation:
+    now = timezone.now()
+    return collection_services.donation_record(
+        actor=cast.user(roles.PHLEBOTOMIST),
+        screening=screening,
+        din=collection_services.din_generate(actor=None, site=cast.site, year="25").issued,
+        started_at=now,
+        ended_at=now,
+        volume_ml=500,
+        bag_lot="LOT",
+        outcome="complete",
+    )
+
+
+def _collection_world(cast: Cast, donor_id: int) -> dict[str, int]:
     """Screenings of the walk's donor: one eligible, one collected (its donation), one with
     physician-judged findings (systolic, pulse), one with a telephone override to sign."""
-    screener, phlebotomist = make_user(roles.SCREENER), make_user(roles.PHLEBOTOMIST)
-    donor = Donor.objects.get(pk=donor_world["donor"])
+    screener = cast.user(roles.SCREENER)
+    donor = Donor.objects.get(pk=donor_id)
 
     def screen(**vitals: Any) -> Screening:
         return collection_services.screening_record(
-            actor=screener, donor=donor, site=site, procedure="whole_blood", vitals={**WALK_VITALS, **vitals}
+            actor=screener,
+            donor=donor,
+            site=cast.site,
+            procedure="whole_blood",
+            vitals={**WALK_VITALS, **vitals},
         )
 
     eligible, collected = screen(), screen()
@@ -1525,33 +2088,21 @@ def collection_world(site, make_user, donor_world) -> dict[str, int]:
         screening=phoned,
         reason_code="pulse_out_of_range",
         justification="walk",
-        director=make_user(roles.MEDICAL_DIRECTOR),
-    )
-    now = timezone.now()
-    donation = collection_services.donation_record(
-        actor=phlebotomist,
-        screening=collected,
-        din=collection_services.din_generate(actor=None, site=site, year="25").issued,
-        started_at=now,
-        ended_at=now,
-        volume_ml=500,
-        bag_lot="LOT",
-        outcome="complete",
+        director=cast.user(roles.MEDICAL_DIRECTOR),
     )
     return {
         "eligible_screening": eligible.pk,
         "physician_screening": physician.pk,
         "pending_override": pending.pk,
-        "donation": donation.pk,
+        "donation": _collected(cast, collected).pk,
     }
 
 
-@pytest.fixture
-def oversight_world(make_user, collection_world) -> dict[str, int]:
+def _oversight_world(cast: Cast, donation_id: int) -> dict[str, int]:
     """A severe (so reportable) reaction on the walk's donation, not reviewed yet."""
     reaction = collection_services.adverse_reaction_record(
-        actor=make_user(roles.PHLEBOTOMIST),
-        donation=Donation.objects.get(pk=collection_world["donation"]),
+        actor=cast.user(roles.PHLEBOTOMIST),
+        donation=Donation.objects.get(pk=donation_id),
         kind="vasovagal",
         severity="severe",
         care_given="walk",
@@ -1559,14 +2110,13 @@ def oversight_world(make_user, collection_world) -> dict[str, int]:
     return {"reportable_reaction": reaction.pk}
 
 
-@pytest.fixture
-def lab_world(site, make_user, collection_world) -> dict[str, Any]:
+def _lab_world(cast: Cast, donation_id: int) -> dict[str, Any]:
     """The lab's panel; the walk's donation acceptable (a full nonreactive panel); a donation
     in ABO discrepancy; a donation NAT reactive for HIV and HCV (two notifications due); and,
     for each role that may consume it, its own hand-entered result to verify (entered by a
     technologist who is not one of the walk's users), active hold and notification."""
     lab_services.panel_set(actor=None, name="Standard", effective_from=date(2024, 1, 1), markers=LAB_PANEL)
-    screener, phlebotomist = make_user(roles.SCREENER), make_user(roles.PHLEBOTOMIST)
+    screener = cast.user(roles.SCREENER)
 
     def donation_of(family_name: str, abo: str = "", procedure: str = "whole_blood") -> Donation:
         donor = donor_services.donor_register(
@@ -1581,29 +2131,19 @@ def lab_world(site, make_user, collection_world) -> dict[str, Any]:
         screening = collection_services.screening_record(
             actor=screener,
             donor=donor,
-            site=site,
+            site=cast.site,
             procedure=procedure,
             vitals={**WALK_VITALS, "platelet_count_k_per_ul": 250},
         )
-        now = collection_services.timezone.now()
-        return collection_services.donation_record(
-            actor=phlebotomist,
-            screening=screening,
-            din=collection_services.din_generate(actor=None, site=site, year="25").issued,
-            started_at=now,
-            ended_at=now,
-            volume_ml=500,
-            bag_lot="LOT",
-            outcome="complete",
-        )
+        return _collected(cast, screening)
 
-    accepted = Donation.objects.select_related("din").get(pk=collection_world["donation"])
+    accepted = Donation.objects.select_related("din").get(pk=donation_id)
     discrepant = donation_of("Typer", abo="A")
     reactive = donation_of("Reactor")
     pending = donation_of("Waiter")
     platelets = donation_of("Plateau", procedure="platelets")
     dr = reactive.din.din
-    technologist = make_user(roles.LAB_TECHNOLOGIST, username="walk_technologist")
+    technologist = cast.user(roles.LAB_TECHNOLOGIST, username="walk_technologist")
     lab_services.results_import(
         actor=technologist,
         filename="walk.csv",
@@ -1647,62 +2187,64 @@ def lab_world(site, make_user, collection_world) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def components_world(site, make_user, lab_world) -> dict[str, Any]:
+def _whole_blood(cast: Cast, name: str, release: bool = True) -> Unit:
+    """The whole blood unit of a new donor's collection, typed O pos and released (unless
+    told), quarantined."""
+    donor = donor_services.donor_register(
+        actor=None,
+        details=donor_services.DonorDetails(
+            family_name=name, given_name="Unit", date_of_birth=date(1970, 3, 4), sex="F"
+        ),
+        not_a_duplicate=True,
+    )
+    screening = collection_services.screening_record(
+        actor=cast.user(roles.SCREENER),
+        donor=donor,
+        site=cast.site,
+        procedure="whole_blood",
+        vitals=WALK_VITALS,
+    )
+    donation = _collected(cast, screening)
+    if release:
+        lab_services.results_import(
+            actor=cast.user(roles.LAB_TECHNOLOGIST, username="walk_component_lab"),
+            filename=f"{name}.csv",
+            data=file_of(full_panel(donation.din.din)),
+        )
+        supervisor = cast.user(roles.LAB_SUPERVISOR)
+        signer = signer_verify(actor=supervisor, password=PASSWORD, authenticated_by=INTERACTIVE)
+        lab_services.donations_release(actor=supervisor, signer=signer, donations=[donation])
+    (unit,) = manufacturing_services.units_collect(
+        actor=_component_technologist(cast),
+        donation=donation,
+        product=Product.objects.get(code="A0001"),
+        volume_ml=500,
+    )
+    return unit
+
+
+def _component_technologist(cast: Cast) -> User:
+    return cast.user(roles.COMPONENT_TECHNOLOGIST, username="walk_component_technologist")
+
+
+def _separated(cast: Cast, name: str) -> list[Unit]:
+    """Red cells (A0002), plasma (A0007) and platelets (A0012) of a released whole blood unit."""
+    return manufacturing_services.unit_process(
+        actor=_component_technologist(cast),
+        unit=_whole_blood(cast, name),
+        products=list(Product.objects.filter(code__in=["A0002", "A0007", "A0012"]).order_by("code")),
+    )
+
+
+def _components_world(cast: Cast) -> dict[str, Any]:
     """The local catalogue; five whole blood donations typed O pos and released, each
     separated into red cells (A0002), plasma (A0007) and platelets (A0012), brought to the
     states the components routes start from (two plasmas made into cryoprecipitate to
     pool); a whole blood unit not processed; a refrigerator with one excursion pending."""
     catalogue_services.catalogue_import(actor=None, filename="local.csv", data=local_catalogue_bytes())
-    screener, phlebotomist = make_user(roles.SCREENER), make_user(roles.PHLEBOTOMIST)
-    technologist = make_user(roles.COMPONENT_TECHNOLOGIST, username="walk_component_technologist")
-    clerk = make_user(roles.DISTRIBUTION_CLERK, username="walk_clerk")
-    lab_technologist = make_user(roles.LAB_TECHNOLOGIST, username="walk_component_lab")
-    supervisor = make_user(roles.LAB_SUPERVISOR)
-    products = {p.code: p for p in Product.objects.all()}
-
-    def whole_blood(name: str, release: bool = True) -> Unit:
-        donor = donor_services.donor_register(
-            actor=None,
-            details=donor_services.DonorDetails(
-                family_name=name, given_name="Unit", date_of_birth=date(1970, 3, 4), sex="F"
-            ),
-            not_a_duplicate=True,
-        )
-        screening = collection_services.screening_record(
-            actor=screener, donor=donor, site=site, procedure="whole_blood", vitals=WALK_VITALS
-        )
-        now = timezone.now()
-        donation = collection_services.donation_record(
-            actor=phlebotomist,
-            screening=screening,
-            din=collection_services.din_generate(actor=None, site=site, year="25").issued,
-            started_at=now,
-            ended_at=now,
-            volume_ml=500,
-            bag_lot="LOT",
-            outcome="complete",
-        )
-        if release:
-            lab_services.results_import(
-                actor=lab_technologist, filename=f"{name}.csv", data=file_of(full_panel(donation.din.din))
-            )
-            signer = signer_verify(actor=supervisor, password=PASSWORD, authenticated_by=INTERACTIVE)
-            lab_services.donations_release(actor=supervisor, signer=signer, donations=[donation])
-        (unit,) = manufacturing_services.units_collect(
-            actor=technologist, donation=donation, product=products["A0001"], volume_ml=500
-        )
-        return unit
-
-    lines = []
-    for name in ("Comp", "Compton", "Compass", "Compote", "Comparo"):
-        lines.append(
-            manufacturing_services.unit_process(
-                actor=technologist,
-                unit=whole_blood(name),
-                products=[products["A0002"], products["A0007"], products["A0012"]],
-            )
-        )
+    technologist = _component_technologist(cast)
+    clerk = cast.user(roles.DISTRIBUTION_CLERK, username="walk_clerk")
+    lines = [_separated(cast, name) for name in ("Comp", "Compton", "Compass", "Compote", "Comparo")]
     (r1, p1, l1), (r2, p2, l2), (r3, p3, l3), (r4, p4, l4), (r5, p5, l5) = lines
 
     def verified(unit: Unit) -> Unit:
@@ -1721,9 +2263,10 @@ def components_world(site, make_user, lab_world) -> dict[str, Any]:
     for unit in (p2, l3):
         available(unit)
     inventory_services.unit_allocate(actor=clerk, unit=available(l4), reference="walk")
+    cryoprecipitate = Product.objects.get(code="A0010")
     for plasma in (p3, p4):  # cryoprecipitate to pool, its group on its printed label
         (cryo,) = manufacturing_services.unit_process(
-            actor=technologist, unit=plasma, products=[products["A0010"]]
+            actor=technologist, unit=plasma, products=[cryoprecipitate]
         )
         label_services.unit_label_print(actor=technologist, unit=cryo)
     for unit in (l1, l2):
@@ -1733,10 +2276,10 @@ def components_world(site, make_user, lab_world) -> dict[str, Any]:
         role: inventory_services.unit_hold_place(actor=technologist, unit=unit, reason="walk").pk
         for role, unit in zip(sorted(COMPONENT_HOLDERS), (r5, p5, l5), strict=True)
     }
-    loose = whole_blood("Compline", release=False)
+    loose = _whole_blood(cast, "Compline", release=False)
     location = storage_services.location_create(
         actor=None,
-        site=site,
+        site=cast.site,
         name="Walk refrigerator",
         kind="refrigerator",
         minimum_c=Decimal("1"),
@@ -1767,45 +2310,197 @@ def components_world(site, make_user, lab_world) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def walk_world(
-    site,
-    program,
-    hospital,
-    other_hospital,
-    ledger_world,
-    donor_world,
-    drive_world,
-    collection_world,
-    oversight_world,
-    lab_world,
-):
+def _trade_ledger() -> None:
+    """The accounts and mappings billing posts to (tests/distribution/conftest.py's chart,
+    beside the finance routes' accounts), fiscal years open from last year to next."""
+    for code, name, kind, group, (mapping_kind, key) in DISTRIBUTION_CHART:
+        account = Account.objects.filter(code=code).first() or finance_services.account_create(
+            actor=None, code=code, name=name, type=kind, group=group
+        )
+        finance_services.account_mapping_set(
+            actor=None, kind=mapping_kind, key=key, account=account, effective_from=date(2024, 1, 1)
+        )
+    this_year = timezone.localdate().year
+    for year in (this_year - 1, this_year, this_year + 1):
+        finance_services.fiscal_year_open(actor=None, fiscal_year=year)
+
+
+def _month_start(months_ago: int) -> date:
+    today = timezone.localdate()
+    index = today.year * 12 + today.month - 1 - months_ago
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _billing_world(cast: Cast) -> dict[str, Any]:
+    """Both hospitals' contracts pricing the catalogue (the other hospital's user orders for its
+    own); on the walk hospital's (monthly): three months ago invoiced, two months ago a charge
+    per role that may credit one, last month one more (the oldest unbilled months are what the
+    invoicing routes bill, one per role)."""
+    contract = contract_for(cast.hospital, "C-CEDARS-1")
+    contract_for(cast.other_hospital, "C-MERCY-1", invoicing=Contract.Invoicing.PER_SHIPMENT)
+    numbers = itertools.count(1)
+
+    def charge(month: date) -> Charge:
+        n = next(numbers)
+        (made,) = billing_services.charges_record(
+            actor=None,
+            contract=contract,
+            occurred_on=month,
+            group_key=f"walk-{month:%Y-%m}",
+            charges=[
+                billing_services.ChargeInput(
+                    item_code="RBC",
+                    description=f"Walk red cells {n}",
+                    quantity=1,
+                    program=cast.program,
+                    revenue_key="red_cells",
+                    source_type="walk.delivery",
+                    source_id=str(n),
+                )
+            ],
+        )
+        return made
+
+    charge(_month_start(3))
+    invoice = billing_services.invoice_issue(
+        actor=None, contract=contract, issued_on=timezone.localdate(), period_start=_month_start(3)
+    )
+    credits = {role: charge(_month_start(2)).pk for role in sorted(_BILLING_WRITERS)}
+    charge(_month_start(1))
+    return {"contract": contract.pk, "invoice": invoice.pk, "charge": credits}
+
+
+def _available_red_cells(cast: Cast, name: str) -> Unit:
+    red_cells = _separated(cast, name)[0]
+    return unit_available(_component_technologist(cast), red_cells)
+
+
+def _trade_world(cast: Cast) -> dict[str, Any]:
+    """Orders of the walk hospital for one O pos red cell unit each, in every state a route
+    starts from, and the units to fill them; built half an hour ago, so that a return may be
+    dated after its shipment left (the page takes whole minutes)."""
+    clerk, hospital_user = cast.user(roles.DISTRIBUTION_CLERK), cast.user(roles.HOSPITAL_USER)
+    with time_machine.travel(timezone.now() - timedelta(minutes=30), tick=True):
+        for n in range(6):  # one per order allocated below, and one for the allocation routes
+            _available_red_cells(cast, f"Trade{n}")
+
+        def placed() -> Order:
+            return distribution_services.order_place(
+                actor=hospital_user,
+                hospital=cast.hospital,
+                lines=[distribution_services.LineInput(product_code="A0002", abo="O", rhd="pos", quantity=1)],
+                needed_by=timezone.now() + timedelta(hours=6),
+            )
+
+        def allocated() -> Order:
+            order = placed()
+            distribution_services.order_allocate(actor=clerk, order=order)
+            return order
+
+        def packing() -> Shipment:
+            return distribution_services.shipment_create(actor=clerk, order=allocated())
+
+        def scanned() -> Shipment:
+            shipment = packing()
+            for item in shipment.items.select_related("unit"):
+                distribution_services.shipment_scan(
+                    actor=clerk, shipment=shipment, scans=label_scans(item.unit)
+                )
+            return shipment
+
+        shipped = {
+            role: distribution_services.shipment_ship(actor=clerk, shipment=scanned())
+            for role in sorted(_RECEIVERS)
+        }
+        items = {role: shipment.items.get() for role, shipment in shipped.items()}
+        ready, being_packed, waiting = scanned(), packing(), allocated()
+        to_allocate = placed()
+    first = items[roles.DISTRIBUTION_CLERK]
     return {
-        "site": site.pk,
-        "program": program.pk,
-        "hospital": hospital.pk,
-        **ledger_world,
-        **donor_world,
-        **drive_world,
-        **collection_world,
-        **oversight_world,
-        **lab_world,
+        "order": first.shipment.order_id,
+        "shipment": first.shipment_id,
+        "shipped_shipment": {role: shipment.pk for role, shipment in shipped.items()},
+        "item": {role: item.pk for role, item in items.items()},
+        "return_item": first.pk,
+        "shipped_unit": first.unit_id,
+        "scanned_shipment": ready.pk,
+        "packing_shipment": being_packed.pk,
+        "allocated_order": waiting.pk,
+        "allocate_order": to_allocate.pk,
+        "cancel_order": {role: placed().pk for role in sorted(_ORDER_PLACERS)},
     }
 
 
-def _client_for(principal: str, client, make_user, other_hospital):
+def _walk_build() -> Walk:
+    cast = Cast()
+    users = {principal: cast.principal(principal) for principal in PRINCIPALS if principal != ANONYMOUS}
+    ledger = _ledger_world(cast)
+    _din_label_stock(cast)
+    donors = _donor_world()
+    collection = _collection_world(cast, donors["donor"])
+    lab = _lab_world(cast, collection["donation"])
+    ids = {
+        "site": cast.site.pk,
+        "program": cast.program.pk,
+        "hospital": cast.hospital.pk,
+        **ledger,
+        **donors,
+        **_drive_world(cast),
+        **collection,
+        **_oversight_world(cast, collection["donation"]),
+        **lab,
+        **_components_world(cast),
+    }
+    _trade_ledger()
+    ids |= _billing_world(cast) | _trade_world(cast)
+    tokens = {
+        principal: api_token_create(actor=None, user=user, name="walk")[1]
+        for principal, user in users.items()
+    }
+    return Walk(ids=ids, users=users, tokens=tokens)
+
+
+@pytest.fixture(scope="module")
+def walk(django_db_setup, django_db_blocker) -> Iterator[Walk]:
+    with django_db_blocker.unblock(), transaction.atomic():
+        with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+            built = _walk_build()
+        yield built
+        transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+def test_the_fingerprint_sees_a_changed_row_and_a_new_one(walk):
+    site = Site.objects.get(pk=walk.ids["site"])
+    before = _fingerprint()
+    Site.objects.filter(pk=site.pk).update(name="Renamed without a service")
+    changed = _fingerprint()
+    Site.objects.filter(pk=site.pk).update(name=site.name)
+    assert changed != before
+    assert _fingerprint() == before
+    Site.objects.create(
+        company=site.company, code="new", name="New", kind=Site.Kind.LABORATORY, time_zone="UTC"
+    )
+    assert _changed_tables(before, _fingerprint()) == [Site._meta.db_table]
+
+
+def _sign_in(principal: str, route: Route, client, walk: Walk) -> dict[str, str]:
+    """Sign ``principal`` in; the headers its request carries (the API token, where the route
+    takes only that)."""
+    client.logout()
     if principal == ANONYMOUS:
-        return client
-    if principal == OTHER_HOSPITAL_USER:
-        client.force_login(make_user(roles.HOSPITAL_USER, hospital_for_user=other_hospital))
-    else:
-        client.force_login(make_user(principal))
-    return client
+        return {}
+    user = walk.users[principal]
+    client.force_login(user)
+    if not route.needs_token:
+        return {}
+    # The token's bookkeeping is part of signing in, like the last login: its first use in a
+    # minute writes when it was last used.
+    ApiToken.objects.filter(user=user).update(last_used_at=timezone.now())
+    return {"HTTP_AUTHORIZATION": f"Bearer {walk.tokens[principal]}"}
 
 
 def _expect_allowed(route: Route, principal: str) -> bool:
-    if principal in (ANONYMOUS,):
-        return False
     if principal == OTHER_HOSPITAL_USER:
         return roles.HOSPITAL_USER in route.allowed and not route.hospital_scoped
     return principal in route.allowed
@@ -1814,13 +2509,19 @@ def _expect_allowed(route: Route, principal: str) -> bool:
 _request_numbers = itertools.count(1)
 
 
-def _answer(route: Route, principal: str, client, path: str):
+def _answer(route: Route, client, path: str, headers: dict[str, str]):
     if route.method == "GET":
-        return client.get(path)
+        return client.get(path, **headers)
     data = route.data(next(_request_numbers)) if callable(route.data) else route.data
     if route.is_api and not any(hasattr(value, "read") for value in data.values()):
-        return client.post(path, data=json.dumps(data), content_type="application/json")
-    return client.post(path, data=data)  # pages, and API uploads (multipart)
+        content_type = "application/fhir+json" if route.is_fhir else "application/json"
+        return client.post(path, data=json.dumps(data), content_type=content_type, **headers)
+    return client.post(path, data=data, **headers)  # pages, and API uploads (multipart)
+
+
+def _found(response) -> int:
+    """How many records a FHIR search found."""
+    return int(json.loads(response.content)["total"])
 
 
 def _verdict(route: Route, principal: str, response) -> str | None:
@@ -1829,6 +2530,8 @@ def _verdict(route: Route, principal: str, response) -> str | None:
         expected = {"GET": {200}, "POST": {201} if route.is_api else {302}}[route.method]
         if response.status_code not in expected:
             return f"allowed but answered {response.status_code}: {response.content[:300]!r}"
+        if route.search and not _found(response):
+            return "allowed but found nothing"
         return None
     if principal == ANONYMOUS:
         if route.is_api:
@@ -1836,7 +2539,12 @@ def _verdict(route: Route, principal: str, response) -> str | None:
         if response.status_code == 302 and response["Location"].startswith("/accounts/login/"):
             return None
         return f"anonymous page got {response.status_code}"
-    return None if response.status_code in {403, 404} else f"denied but answered {response.status_code}"
+    if route.search and response.status_code == 200:
+        found = _found(response)
+        return None if found == 0 else f"denied, yet found {found}"
+    if response.status_code in route.refusals:
+        return None
+    return f"denied but answered {response.status_code}: {response.content[:300]!r}"
 
 
 @pytest.mark.django_db
@@ -1850,26 +2558,22 @@ def _verdict(route: Route, principal: str, response) -> str | None:
     ],
     ids=lambda r: f"{r.method} {r.path}",
 )
-def test_route_answers_each_principal_and_denials_change_nothing(
-    route, client, make_user, walk_world, other_hospital, request
-):
-    # One test per route walks every principal in turn (fixtures once per route keep the
-    # walk fast); all failures are collected so one run shows the whole picture.
-    if route in COMPONENT_ROUTES:  # the components' world is built only where it is walked
-        walk_world = {**walk_world, **request.getfixturevalue("components_world")}
+def test_route_answers_each_principal_and_denials_change_nothing(route, client, walk):
+    # One test per route walks every principal in turn (the world is the module's, each
+    # route's changes rolled back with its test); all failures are collected so one run shows
+    # the whole picture.
     failures = []
     for principal in PRINCIPALS:
         # A placeholder given per role names that role's own object (a result to verify, a
         # hold to lift, a notification to record): each allowed role consumes its own.
         values = {
             key: (value.get(principal, next(iter(value.values()))) if isinstance(value, dict) else value)
-            for key, value in walk_world.items()
+            for key, value in walk.ids.items()
         }
         path = route.path.format(**values)
-        client.logout()
-        signed_in = _client_for(principal, client, make_user, other_hospital)
+        headers = _sign_in(principal, route, client, walk)
         before = _fingerprint()  # after the sign-in, which itself writes (last login, audit)
-        response = _answer(route, principal, signed_in, path)
+        response = _answer(route, client, path, headers)
         problem = _verdict(route, principal, response)
         if problem is None and not _expect_allowed(route, principal):
             changed = _changed_tables(before, _fingerprint())

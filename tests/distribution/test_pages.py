@@ -224,6 +224,7 @@ def test_the_hospital_user_receives_and_reports_a_disposition(login, people, con
     client = login(people["hospital_user"])
     page = client.get(reverse("distribution:shipment_detail", args=[shipment.pk])).content.decode()
     assert "Confirm receipt" in page
+    assert "red cells, 1.0–10.0 °C" in page  # the box's classes as people read them
     assert (
         client.post(
             reverse("distribution:shipment_receive", args=[shipment.pk]), {"note": "cold"}

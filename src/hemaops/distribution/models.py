@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 
 from hemaops.billing.models import Contract
-from hemaops.components.models import Product, Unit
+from hemaops.components.models import PRODUCT_CLASSES, Product, Unit
 from hemaops.core.models import Hospital
 
 ABO_CHOICES = [("O", "O"), ("A", "A"), ("B", "B"), ("AB", "AB")]
@@ -226,6 +226,12 @@ class ShippingContainer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shipment} box {self.number}"
+
+    @property
+    def product_class_names(self) -> str:
+        """The classes as people read them: "red cells, whole blood"."""
+        names = dict(PRODUCT_CLASSES)
+        return ", ".join(names.get(product_class, product_class) for product_class in self.product_classes)
 
 
 class ShipmentItem(models.Model):

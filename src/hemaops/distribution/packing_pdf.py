@@ -57,7 +57,7 @@ def packing_list_pdf(shipment: Shipment) -> bytes:
     items = list(shipment.items.select_related("unit__product").order_by("pk"))
     for container in shipment.containers.order_by("number"):
         y -= _LINE / 2
-        classes = ", ".join(c.replace("_", " ") for c in container.product_classes)
+        classes = container.product_class_names
         keep = _range(container.minimum_c, container.maximum_c)
         write(
             f"Container {container.number}: {classes} — keep {keep}",

@@ -7,7 +7,8 @@ _READ = ["distribution.view_order", "distribution.view_shipment", "distribution.
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Distribution clerks take orders (also on a hospital's behalf), allocate, pack, ship,
-    # take returns and record what hospitals report.
+    # take returns and record what hospitals report — a receipt or a fate a hospital phones or
+    # faxes in is entered by the clerk, under the clerk's name in the audit trail.
     roles.DISTRIBUTION_CLERK: [
         *_READ,
         "distribution.place_order",
