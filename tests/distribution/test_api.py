@@ -108,6 +108,25 @@ def test_a_hospital_user_may_not_allocate(login, people, contract, hospital):
     assert order.status == "placed"
 
 
+def test_the_allocation_run_through_the_api(login, people, contract, hospital, stock):
+    stock("A0002", "O", "pos", count=1)
+    orders = [
+        services.order_place(
+            actor=people["hospital_user"],
+            hospital=hospital,
+            lines=[services.LineInput(product_code="A0002", abo="O", rhd="pos", quantity=1)],
+            priority=priority,
+        )
+        for priority in ("routine", "stat")
+    ]
+    assert _post(login(people["hospital_user"]), "/orders/allocate").status_code == 403
+    answer = _post(login(people["clerk"]), "/orders/allocate")
+    assert answer.status_code == 201, answer.content
+    assert answer.json() == {"orders": 2, "lines": 2, "units": 1, "short_lines": 1}
+    routine, stat = (Order.objects.get(pk=order.pk).status for order in orders)
+    assert (routine, stat) == ("placed", "allocated")  # the STAT order got the one unit
+
+
 def test_allocate_ship_receive_report_and_return(login, people, contract, hospital, stock):
     units = stock("A0002", "O", "pos", count=2)
     hospital_client = login(people["hospital_user"])

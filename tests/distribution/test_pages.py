@@ -168,6 +168,21 @@ def test_another_hospitals_user_gets_404_and_changes_nothing(
     assert client.get(reverse("distribution:order_list")).context["orders"].count() == 0
 
 
+def test_the_clerk_runs_the_allocation_from_the_order_list(login, people, contract, hospital, stock):
+    stock(count=1)
+    order = place(people["hospital_user"], hospital)
+    assert (
+        "Allocate open orders"
+        not in login(people["hospital_user"]).get(reverse("distribution:order_list")).content.decode()
+    )
+    client = login(people["clerk"])
+    assert "Allocate open orders" in client.get(reverse("distribution:order_list")).content.decode()
+    answer = client.post(reverse("distribution:orders_allocate"), follow=True)
+    assert "Allocation run: 1 unit(s) to 1 order(s)." in answer.content.decode()
+    order.refresh_from_db()
+    assert order.status == "allocated"
+
+
 def test_clerk_allocates_creates_a_shipment_scans_and_ships(login, people, contract, hospital, stock):
     wanted = stock("A0002", "O", "pos", count=1)[0]
     order = place(people["hospital_user"], hospital)

@@ -123,6 +123,13 @@ class AllocationOut(Schema):
     short: dict[int, int] = Field(description="Order line id → units still missing")
 
 
+class AllocationRunOut(Schema):
+    orders: int = Field(description="Orders allocated (an order another allocator held is skipped)")
+    lines: int = Field(description="Lines that were missing units")
+    units: int = Field(description="Units allocated")
+    short_lines: int = Field(description="Lines still missing units: the shelf had none to give")
+
+
 class CancelIn(Schema):
     reason: str
 
@@ -403,6 +410,22 @@ def order_place(request: HttpRequest, payload: OrderIn) -> Status:
         channel=Order.Channel.PORTAL if actor.hospital_id is not None else Order.Channel.STAFF,
     )
     return Status(201, _order_detail_out(order))
+
+
+# Before /orders/{order_id}: Django would otherwise take "allocate" for an order id.
+@router.post(
+    "/orders/allocate",
+    response={201: AllocationRunOut},
+    summary="The allocation run: every open order, STAT first",
+)
+def orders_allocate(request: HttpRequest) -> Status:
+    actor = request_actor(request)
+    require_permission(actor, "distribution.allocate_order")
+    run = services.orders_allocate(actor=actor)
+    return Status(
+        201,
+        AllocationRunOut(orders=run.orders, lines=run.lines, units=run.units, short_lines=run.short_lines),
+    )
 
 
 @router.get("/orders/{order_id}", response=OrderDetailOut, summary="An order with its allocated units")

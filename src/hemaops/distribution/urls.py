@@ -9,6 +9,7 @@ app_name = "distribution"
 urlpatterns: list[URLPattern] = [
     path("orders/", views.order_list, name="order_list"),
     path("orders/new/", views.order_new, name="order_new"),
+    path("orders/allocate/", views.orders_allocate, name="orders_allocate"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/allocate/", views.order_allocate, name="order_allocate"),
     path("orders/<int:pk>/cancel/", views.order_cancel, name="order_cancel"),

@@ -97,8 +97,19 @@ def order_list(request: HttpRequest) -> HttpResponse:
             "statuses": Order.Status.choices,
             "show_hospital": actor.hospital_id is None,
             "can_place": actor.has_perm(PLACE_ORDER),
+            "can_allocate": actor.has_perm(ALLOCATE_ORDER),
         },
     )
+
+
+@require_POST
+@permission_page(ALLOCATE_ORDER)
+def orders_allocate(request: HttpRequest) -> HttpResponse:
+    """The allocation run from the order list: every open order, STAT first."""
+    run = services.orders_allocate(actor=page_actor(request))
+    text = f"Allocation run: {run.units} unit(s) to {run.orders} order(s)."
+    messages.success(request, f"{text} {run.short_lines} line(s) still short." if run.short_lines else text)
+    return redirect("distribution:order_list")
 
 
 @permission_page(PLACE_ORDER)
