@@ -173,7 +173,7 @@ def charges_credit(*, actor: User | None, charges: Sequence[Charge], issued_on: 
     if not ids:
         raise BillingError("charges: choose the charges to credit", code="required", field="charges")
     locked = list(
-        Charge.objects.select_for_update()
+        Charge.objects.select_for_update(of=("self",))
         .select_related("contract", "hospital", "program")
         .filter(pk__in=ids)
     )

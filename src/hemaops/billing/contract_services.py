@@ -99,7 +99,7 @@ def _price_data(entry: PriceEntry) -> dict[str, object]:
 
 
 def _contract_locked(contract: Contract) -> Contract:
-    return Contract.objects.select_for_update().select_related("hospital").get(pk=contract.pk)
+    return Contract.objects.select_for_update(of=("self",)).select_related("hospital").get(pk=contract.pk)
 
 
 @transaction.atomic

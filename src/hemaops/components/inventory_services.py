@@ -30,17 +30,25 @@ from hemaops.core.models import User
 from hemaops.lab.models import DonationHold, DonationRelease
 
 STREAM = "components"
+# FOR UPDATE OF the unit alone: a plain FOR UPDATE with select_related would lock the joined
+# product and site rows too, so every move at a site would wait for every other — and two
+# allocators locking the same site and products in different orders deadlocked
+# (bench/allocation.py, four workers).
+LOCK_UNIT_ONLY = ("self",)
 
 
 def unit_locked(unit: Unit) -> Unit:
-    return Unit.objects.select_for_update().select_related("product", "site").get(pk=unit.pk)
+    return Unit.objects.select_for_update(of=LOCK_UNIT_ONLY).select_related("product", "site").get(pk=unit.pk)
 
 
 def units_locked(units: Sequence[Unit]) -> list[Unit]:
     """Lock in pk order (house style: a fixed order, so two writers never deadlock)."""
     ids = sorted({unit.pk for unit in units})
     locked = list(
-        Unit.objects.select_for_update().select_related("product", "site").filter(pk__in=ids).order_by("pk")
+        Unit.objects.select_for_update(of=LOCK_UNIT_ONLY)
+        .select_related("product", "site")
+        .filter(pk__in=ids)
+        .order_by("pk")
     )
     if len(locked) != len(ids):
         raise ComponentsError("units: a unit was not found", code="not_found", field="units")

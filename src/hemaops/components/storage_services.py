@@ -109,7 +109,9 @@ def temperatures_import(
     """Import a logger's file for ``location``, whole or not at all, once. Readings already
     stored (an overlapping download) are skipped when equal and refused when they differ."""
     require_permission(actor, "components.import_temperatures")
-    location = StorageLocation.objects.select_for_update().select_related("site").get(pk=location.pk)
+    location = (
+        StorageLocation.objects.select_for_update(of=("self",)).select_related("site").get(pk=location.pk)
+    )
     try:
         readings = parse_temperature_file(data, zone=ZoneInfo(location.site.time_zone))
     except TemperatureFileError as error:

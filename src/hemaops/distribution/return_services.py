@@ -37,7 +37,7 @@ DISPOSITIONS = ("transfused", "wasted")
 
 def _item_locked(item: ShipmentItem) -> ShipmentItem:
     return (
-        ShipmentItem.objects.select_for_update()
+        ShipmentItem.objects.select_for_update(of=("self", "shipment", "unit", "allocation"))
         .select_related("shipment__hospital", "unit__product", "allocation")
         .get(pk=item.pk)
     )

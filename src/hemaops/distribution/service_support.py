@@ -89,4 +89,8 @@ def _refresh_status(order: Order) -> None:
 
 
 def _order_locked(order: Order) -> Order:
-    return Order.objects.select_for_update().select_related("hospital", "contract").get(pk=order.pk)
+    # Only the order row: the hospital and contract are read, and locking them too would make every
+    # order of a hospital wait for each other and deadlock with contract changes.
+    return (
+        Order.objects.select_for_update(of=("self",)).select_related("hospital", "contract").get(pk=order.pk)
+    )

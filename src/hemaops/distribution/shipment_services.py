@@ -52,7 +52,7 @@ SURCHARGE_REVENUE_KEY = "product_surcharges"
 
 def _shipment_locked(shipment: Shipment) -> Shipment:
     return (
-        Shipment.objects.select_for_update()
+        Shipment.objects.select_for_update(of=("self", "order"))  # the order: its status follows
         .select_related("hospital", "order", "order__contract")
         .get(pk=shipment.pk)
     )

@@ -248,7 +248,7 @@ def drive_create(
 def drive_status_change(*, actor: User | None, drive: Drive, status: str, reason: str = "") -> Drive:
     """Move a drive along its lifecycle (``drive_rules.DRIVE_TRANSITIONS``) with a history row."""
     require_permission(actor, "donations.plan_drive")
-    drive = Drive.objects.select_for_update().select_related("site", "program").get(pk=drive.pk)
+    drive = Drive.objects.select_for_update(of=("self",)).select_related("site", "program").get(pk=drive.pk)
     old = drive.status
     _raise(drive_rules.drive_transition_check(old, status))
     if status == Drive.Status.CANCELLED and not reason.strip():
