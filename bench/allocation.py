@@ -424,6 +424,17 @@ def _place(
     return placed, time.perf_counter() - started, dict(tally)
 
 
+def _in_threads(worker: Any, workers: int) -> float:
+    """Run ``worker`` in ``workers`` threads at once; the wall time in seconds."""
+    threads = [threading.Thread(target=worker, name=f"worker-{i}") for i in range(workers)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
 def _allocate(order_pks: list[int], workers: int, clerk: Any) -> dict[str, Any]:
     """``order_allocate`` over the orders by ``workers`` threads, each with its own connection."""
     from django.db import connections
@@ -471,13 +482,7 @@ def _allocate(order_pks: list[int], workers: int, clerk: Any) -> dict[str, Any]:
         finally:
             connections.close_all()  # this thread's connection
 
-    threads = [threading.Thread(target=worker, name=f"allocate-{i}") for i in range(workers)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - started
+    seconds = _in_threads(worker, workers)
     return {"seconds": seconds, **totals, "failures": failures[:10], "failure_count": len(failures)}
 
 
@@ -507,13 +512,7 @@ def _allocation_run(workers: int, clerk: Any) -> dict[str, Any]:
             totals["units_allocated"] += run.units
             totals["lines_short"] += run.short_lines
 
-    threads = [threading.Thread(target=worker, name=f"run-{i}") for i in range(workers)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - started
+    seconds = _in_threads(worker, workers)
     return {"seconds": seconds, **totals, "failures": failures[:10], "failure_count": len(failures)}
 
 

@@ -12,7 +12,7 @@ import itertools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.apps import apps
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
@@ -269,7 +270,7 @@ ROUTES = [
 ]
 
 # The donor registry (donors context). Each context keeps its routes in its own list.
-# placeholders: {donor} {donor_number} {duplicate} {consent} (the donor_world fixture)
+# placeholders: {donor} {donor_number} {duplicate} {consent} (see _donor_world)
 DONOR_STAFF = frozenset({roles.RECRUITER, roles.SCREENER, roles.PHLEBOTOMIST})
 DONOR_READERS = DONOR_STAFF | {roles.MEDICAL_DIRECTOR, roles.QUALITY_OFFICER}
 DONOR_MERGERS = frozenset({roles.QUALITY_OFFICER})
@@ -352,7 +353,7 @@ DIN_VIEWERS = frozenset(
 )
 DIN_ISSUERS = frozenset({roles.PHLEBOTOMIST, roles.COMPONENT_TECHNOLOGIST})
 DIN_STOCK_RECEIVERS = frozenset({roles.ADMINISTRATOR, roles.COMPONENT_TECHNOLOGIST})
-# The walk's label stock (see _din_label_stock): FIN W0001 (the site fixture), year 25.
+# The walk's label stock (see _din_label_stock): FIN W0001 (the walk's site), year 25.
 WALK_DIN_STOCK = (1, 99_999)
 
 
@@ -421,7 +422,7 @@ DONATION_ROUTES: list[Route] = [
 ]
 
 # Collections (drives, slots, appointments): placeholders {drive} {slot} {appointment}
-# {cancel_appointment} (the drive_world fixture).
+# {cancel_appointment} (see _drive_world).
 DRIVE_VIEWERS = frozenset({roles.RECRUITER, roles.SCREENER, roles.PROGRAM_MANAGER})
 DRIVE_PLANNERS = frozenset({roles.RECRUITER})
 CHECK_IN = frozenset({roles.SCREENER})
@@ -710,7 +711,7 @@ COLLECTION_ROUTES: list[Route] = [
 DONATION_ROUTES += COLLECTION_ROUTES
 
 # Oversight: telephone approvals to sign, reportable reactions, fixed-site hours.
-# placeholders: {pending_override} (collection_world), {reportable_reaction} (oversight_world)
+# placeholders: {pending_override} (_collection_world), {reportable_reaction} (_oversight_world)
 REACTION_REVIEWERS = frozenset({roles.QUALITY_OFFICER})
 OVERSIGHT_ROUTES: list[Route] = [
     Route("GET", "/donations/overrides/pending/", DIRECTOR, "donations:override_pending_list"),
@@ -849,7 +850,7 @@ DONATION_ROUTES += [
 
 # The laboratory (issue 6 item 6).
 # placeholders: {lab_donation} {lab_din} (acceptable), {discrepancy_donation}; per role, one
-# each (see lab_world): {unverified_result} {active_hold} {notification}
+# each (see _lab_world): {unverified_result} {active_hold} {notification}
 LAB_READERS = frozenset(
     {roles.LAB_TECHNOLOGIST, roles.LAB_SUPERVISOR, roles.QUALITY_OFFICER, roles.MEDICAL_DIRECTOR}
 )
@@ -991,11 +992,11 @@ LAB_ROUTES: list[Route] = [
     Route("GET", "/api/v1/lab/deferred-donors", LAB_READERS, "api:GET /api/v1/lab/deferred-donors"),
 ]
 
-# Components (issue 7 item 8). placeholders (the components_world fixture, built only for
-# these routes): {comp_unit} red cells, quarantined, unprinted; {comp_printed} printed, not
-# verified; {comp_whole_blood}; {comp_free_din} a donation without units; {comp_location}
-# {comp_excursion}; per role: {comp_ready} (verified, quarantined), {comp_available},
-# {comp_allocated}, {comp_shipped}, {comp_hold}.
+# Components (issue 7 item 8). placeholders (see _components_world): {comp_unit} red cells,
+# quarantined, unprinted; {comp_printed} printed, not verified; {comp_whole_blood};
+# {comp_free_din} a donation without units; {comp_location} {comp_excursion}; per role:
+# {comp_ready} (verified, quarantined), {comp_available}, {comp_allocated}, {comp_shipped},
+# {comp_hold}.
 COMPONENT_READERS = frozenset(
     {
         roles.COMPONENT_TECHNOLOGIST,
@@ -1272,9 +1273,7 @@ COMPONENT_ROUTES: list[Route] = [
 
 ROUTES += DONOR_ROUTES + DONATION_ROUTES + LAB_ROUTES + COMPONENT_ROUTES
 
-# Issue 8: the billing and distribution lists and blank forms, which every principal's answer
-# can be checked on without a world of orders and shipments; the routes on one order,
-# shipment, item, contract or invoice are in NOT_YET_WALKED below.
+# Issue 8: the billing and distribution lists and blank forms.
 _BILLING_READERS = frozenset({roles.ACCOUNTANT, roles.CONTROLLER, roles.EXECUTIVE})
 _INVOICE_READERS = _BILLING_READERS | {roles.HOSPITAL_USER}
 _CONTRACT_READERS = _INVOICE_READERS | {roles.DISTRIBUTION_CLERK}
@@ -1318,6 +1317,7 @@ TRADE_ROUTES: list[Route] = [
         "api:GET /api/v1/distribution/standing-orders",
     ),
 ]
+
 # Issue 8, on one record: placeholders (the trade world, see _trade_world and _billing_world):
 # {contract} the hospital's contract (monthly); {invoice} an invoice of it; per role {charge}
 # an unbilled charge; {order} a shipped order and {shipment} its shipment; {allocate_order}
@@ -1325,7 +1325,6 @@ TRADE_ROUTES: list[Route] = [
 # {cancel_order} placed; {packing_shipment} a unit not scanned; {scanned_shipment} every unit
 # scanned; per role {shipped_shipment} and {item} (shipped, half an hour ago); {return_item}
 # shipped; {shipped_unit} its unit.
-_CONTRACT_WRITERS = _BILLING_WRITERS
 _RECEIVERS = _ORDER_PLACERS  # the clerk on the hospital's behalf, and the hospital's own
 _CLERK = frozenset({roles.DISTRIBUTION_CLERK})
 _WALK_LINE = {"product": "A0002", "abo": "O", "rhd": "pos", "quantity": 1}
@@ -1357,11 +1356,10 @@ def _later_price(n: int) -> dict[str, Any]:
     }
 
 
-def _unbilled(**filters: Any) -> Charge:
+def _unbilled() -> Charge:
+    """The walk hospital's oldest charge neither invoiced nor credited."""
     charge = (
-        Charge.objects.filter(
-            hospital__code="cedars", invoice__isnull=True, credit_note__isnull=True, **filters
-        )
+        Charge.objects.filter(hospital__code="cedars", invoice__isnull=True, credit_note__isnull=True)
         .order_by("occurred_on", "pk")
         .first()
     )
@@ -1435,7 +1433,7 @@ TRADE_ROUTES += [
     Route(
         "POST",
         "/billing/contracts/new/",
-        _CONTRACT_WRITERS,
+        _BILLING_WRITERS,
         "billing:contract_new",
         lambda n: {**_old_contract(n), "prices": ""},
     ),
@@ -1449,7 +1447,7 @@ TRADE_ROUTES += [
     Route(
         "POST",
         "/billing/contracts/{contract}/prices/",
-        _CONTRACT_WRITERS,
+        _BILLING_WRITERS,
         "billing:prices_add",
         _later_price,
         hospital_scoped=True,
@@ -1495,7 +1493,7 @@ TRADE_ROUTES += [
     Route(
         "POST",
         f"{_BILLING_API}/contracts",
-        _CONTRACT_WRITERS,
+        _BILLING_WRITERS,
         "api:POST /api/v1/billing/contracts",
         _old_contract,
     ),
@@ -1509,7 +1507,7 @@ TRADE_ROUTES += [
     Route(
         "POST",
         f"{_BILLING_API}/contracts/{{contract}}/prices",
-        _CONTRACT_WRITERS,
+        _BILLING_WRITERS,
         "api:POST /api/v1/billing/contracts/{contract_id}/prices",
         lambda n: {"prices": [_later_price(n)]},
         hospital_scoped=True,
@@ -1571,6 +1569,8 @@ TRADE_ROUTES += [
         "distribution:order_detail",
         hospital_scoped=True,
     ),
+    # The allocation run: every open order, STAT first.
+    Route("POST", "/distribution/orders/allocate/", _CLERK, "distribution:orders_allocate"),
     Route(
         "POST",
         "/distribution/orders/{allocate_order}/allocate/",
@@ -1675,6 +1675,12 @@ TRADE_ROUTES += [
         _ORDER_READERS,
         "api:GET /api/v1/distribution/orders/{order_id}",
         hospital_scoped=True,
+    ),
+    Route(
+        "POST",
+        f"{_DISTRIBUTION_API}/orders/allocate",
+        _CLERK,
+        "api:POST /api/v1/distribution/orders/allocate",
     ),
     Route(
         "POST",
@@ -1855,19 +1861,31 @@ def _walked_tables() -> list[str]:
     ]
 
 
+def _digests_query() -> str:
+    """One row per table: its name and the digest of its rows' digests, in order."""
+    # Table names come from the models, never from input.
+    return " UNION ALL ".join(
+        f"SELECT '{table}', md5(coalesce(string_agg(md5(t::text), '' ORDER BY md5(t::text)), '')) "  # noqa: S608
+        f'FROM "{table}" t'
+        for table in _walked_tables()
+    )
+
+
+# The walk digests the database twenty times a route: planning the query over every table
+# costs a third of that, so the connection keeps it prepared.
+_FINGERPRINT_STATEMENT = "walk_fingerprint"
+
+
 def _fingerprint() -> dict[str, str]:
     """A digest of the rows of every Hemaops table, audit trail included, by table (so a
     failure names what changed). On PostgreSQL one query digests each table's rows in the
     database; elsewhere the rows are read and digested here (slower, same meaning)."""
     if connection.vendor == "postgresql":
-        # Table names come from the models, never from input.
-        digests = " UNION ALL ".join(
-            f"SELECT '{table}', md5(coalesce(string_agg(md5(t::text), '' ORDER BY md5(t::text)), '')) "  # noqa: S608
-            f'FROM "{table}" t'
-            for table in _walked_tables()
-        )
         with connection.cursor() as cursor:
-            cursor.execute(digests)
+            cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [_FINGERPRINT_STATEMENT])
+            if cursor.fetchone() is None:
+                cursor.execute(f"PREPARE {_FINGERPRINT_STATEMENT} AS {_digests_query()}")
+            cursor.execute(f"EXECUTE {_FINGERPRINT_STATEMENT}")
             return dict(cursor.fetchall())
     tables = {}
     for config in apps.get_app_configs():
@@ -1963,8 +1981,9 @@ class Cast:
 @dataclass(frozen=True)
 class Walk:
     ids: dict[str, Any]  # placeholder → value, or principal → value for what each consumes
-    users: dict[str, User]  # principal → who signs in
+    sessions: dict[str, str]  # principal → the key of its session
     tokens: dict[str, str]  # principal → its API token, for what takes only a token
+    built_at: datetime  # when the world was finished: the moment every route is walked at
 
 
 def _ledger_world(cast: Cast) -> dict[str, int]:
@@ -2453,11 +2472,32 @@ def _walk_build() -> Walk:
     }
     _trade_ledger()
     ids |= _billing_world(cast) | _trade_world(cast)
+    built_at = timezone.now()
+    return Walk(ids=ids, sessions=_sessions(users), tokens=_tokens(users, built_at), built_at=built_at)
+
+
+def _sessions(users: dict[str, User]) -> dict[str, str]:
+    """Each principal signed in once, with the world: signing in writes (the last login, the
+    audit trail), and a walk that signed in before each request would have to digest the
+    database once more per principal to tell those writes from the request's."""
+    keys = {}
+    for principal, user in users.items():
+        browser = Client()
+        browser.force_login(user)
+        keys[principal] = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    return keys
+
+
+def _tokens(users: dict[str, User], built_at: datetime) -> dict[str, str]:
+    """An API token per principal, used last at ``built_at``: a token's use writes when it was
+    last used at most once a minute, so during a route's walk (clocked from ``built_at``, see
+    walk_clock) using it writes nothing."""
     tokens = {
         principal: api_token_create(actor=None, user=user, name="walk")[1]
         for principal, user in users.items()
     }
-    return Walk(ids=ids, users=users, tokens=tokens)
+    ApiToken.objects.filter(user__in=users.values()).update(last_used_at=built_at)
+    return tokens
 
 
 @pytest.fixture(scope="module")
@@ -2467,6 +2507,17 @@ def walk(django_db_setup, django_db_blocker) -> Iterator[Walk]:
             built = _walk_build()
         yield built
         transaction.set_rollback(True)
+
+
+@pytest.fixture
+def walk_clock(walk: Walk) -> Iterator[None]:
+    """Each route is walked at the moment the world was finished, as if it had just been built.
+    The database's clock stopped when the module's transaction began (PostgreSQL's now() is the
+    transaction's start), and the unit gate refuses a move dated more than five minutes after
+    it: walked at the real time, the routes that move units would fail once the module had run
+    for five minutes."""
+    with time_machine.travel(walk.built_at, tick=True):
+        yield
 
 
 @pytest.mark.django_db
@@ -2485,19 +2536,13 @@ def test_the_fingerprint_sees_a_changed_row_and_a_new_one(walk):
 
 
 def _sign_in(principal: str, route: Route, client, walk: Walk) -> dict[str, str]:
-    """Sign ``principal`` in; the headers its request carries (the API token, where the route
-    takes only that)."""
-    client.logout()
+    """Give the client ``principal``'s session (none for anonymous; no cookie of the one before);
+    the headers its request carries: the API token, where the route takes only that."""
+    client.cookies.clear()
     if principal == ANONYMOUS:
         return {}
-    user = walk.users[principal]
-    client.force_login(user)
-    if not route.needs_token:
-        return {}
-    # The token's bookkeeping is part of signing in, like the last login: its first use in a
-    # minute writes when it was last used.
-    ApiToken.objects.filter(user=user).update(last_used_at=timezone.now())
-    return {"HTTP_AUTHORIZATION": f"Bearer {walk.tokens[principal]}"}
+    client.cookies[settings.SESSION_COOKIE_NAME] = walk.sessions[principal]
+    return {"HTTP_AUTHORIZATION": f"Bearer {walk.tokens[principal]}"} if route.needs_token else {}
 
 
 def _expect_allowed(route: Route, principal: str) -> bool:
@@ -2558,11 +2603,12 @@ def _verdict(route: Route, principal: str, response) -> str | None:
     ],
     ids=lambda r: f"{r.method} {r.path}",
 )
-def test_route_answers_each_principal_and_denials_change_nothing(route, client, walk):
+def test_route_answers_each_principal_and_denials_change_nothing(route, client, walk, walk_clock):
     # One test per route walks every principal in turn (the world is the module's, each
     # route's changes rolled back with its test); all failures are collected so one run shows
     # the whole picture.
     failures = []
+    before = _fingerprint()
     for principal in PRINCIPALS:
         # A placeholder given per role names that role's own object (a result to verify, a
         # hold to lift, a notification to record): each allowed role consumes its own.
@@ -2571,14 +2617,15 @@ def test_route_answers_each_principal_and_denials_change_nothing(route, client, 
             for key, value in walk.ids.items()
         }
         path = route.path.format(**values)
-        headers = _sign_in(principal, route, client, walk)
-        before = _fingerprint()  # after the sign-in, which itself writes (last login, audit)
-        response = _answer(route, client, path, headers)
+        response = _answer(route, client, path, _sign_in(principal, route, client, walk))
+        # Signing in writes nothing (see _sessions): what changed since the last answer is this one's.
+        after = _fingerprint()
         problem = _verdict(route, principal, response)
         if problem is None and not _expect_allowed(route, principal):
-            changed = _changed_tables(before, _fingerprint())
+            changed = _changed_tables(before, after)
             if changed:
                 problem = f"denied, yet the database changed: {', '.join(changed)}"
         if problem:
             failures.append(f"{principal}: {problem}")
+        before = after
     assert failures == []
