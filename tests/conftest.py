@@ -22,33 +22,37 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture
-def company(db) -> Company:
+# The builders the fixtures below call, plain functions so that tests building a world once
+# per module (tests/test_access_walk.py) make exactly the same company, places and people.
+
+
+def company_make() -> Company:
     return reference_data_save(
         actor=None, instance=Company(legal_name="Test Blood Services", fiscal_year_start_month=1)
     )
 
 
-@pytest.fixture
-def hospital(company) -> Hospital:
+def hospital_make(company: Company, code: str, name: str, time_zone: str) -> Hospital:
+    return reference_data_save(
+        actor=None, instance=Hospital(company=company, code=code, name=name, time_zone=time_zone)
+    )
+
+
+def program_make(company: Company) -> Program:
     return reference_data_save(
         actor=None,
-        instance=Hospital(
-            company=company, code="cedars", name="Cedars Valley", time_zone="America/Los_Angeles"
+        instance=Program(
+            company=company,
+            code="ca-fixed",
+            name="California fixed",
+            segment="blood_products",
+            kind="fixed_collections",
+            active_from=date(2024, 1, 1),
         ),
     )
 
 
-@pytest.fixture
-def other_hospital(company) -> Hospital:
-    return reference_data_save(
-        actor=None,
-        instance=Hospital(company=company, code="mercy", name="Mercy General", time_zone="America/New_York"),
-    )
-
-
-@pytest.fixture
-def site(company, program) -> Site:
+def site_make(company: Company, program: Program) -> Site:
     """The fixed donor center; its own units go to the fixed-site collections program."""
     return reference_data_save(
         actor=None,
@@ -64,19 +68,42 @@ def site(company, program) -> Site:
     )
 
 
+def user_make(role: str, bound: Hospital | None, username: str) -> User:
+    return user_create(
+        actor=None,
+        username=username,
+        password=PASSWORD,
+        role_names=[role],
+        hospital=bound,
+        second_factor_exempt=True,
+        check_password_strength=False,
+    )
+
+
+@pytest.fixture
+def company(db) -> Company:
+    return company_make()
+
+
+@pytest.fixture
+def hospital(company) -> Hospital:
+    return hospital_make(company, "cedars", "Cedars Valley", "America/Los_Angeles")
+
+
+@pytest.fixture
+def other_hospital(company) -> Hospital:
+    return hospital_make(company, "mercy", "Mercy General", "America/New_York")
+
+
+@pytest.fixture
+def site(company, program) -> Site:
+    """The fixed donor center; its own units go to the fixed-site collections program."""
+    return site_make(company, program)
+
+
 @pytest.fixture
 def program(company) -> Program:
-    return reference_data_save(
-        actor=None,
-        instance=Program(
-            company=company,
-            code="ca-fixed",
-            name="California fixed",
-            segment="blood_products",
-            kind="fixed_collections",
-            active_from=date(2024, 1, 1),
-        ),
-    )
+    return program_make(company)
 
 
 @pytest.fixture
@@ -88,14 +115,10 @@ def make_user(db, hospital) -> Callable[..., User]:
         bound = (hospital_for_user or hospital) if role == roles.HOSPITAL_USER else None
         key = (username or role, bound.pk if bound else None)
         if key not in created:
-            created[key] = user_create(
-                actor=None,
-                username=username or (role if bound is None or bound == hospital else f"{role}_{bound.code}"),
-                password=PASSWORD,
-                role_names=[role],
-                hospital=bound,
-                second_factor_exempt=True,
-                check_password_strength=False,
+            created[key] = user_make(
+                role,
+                bound,
+                username or (role if bound is None or bound == hospital else f"{role}_{bound.code}"),
             )
         return created[key]
 

@@ -41,8 +41,8 @@ from hemaops.components import (
 from hemaops.components.labels import barcodes
 from hemaops.components.models import Product, StorageLocation, TemperatureExcursion, Unit
 from hemaops.core import roles
-from hemaops.core.models import ApiToken, Company, Hospital, Program, Site, User
-from hemaops.core.services import api_token_create, reference_data_save, user_create
+from hemaops.core.models import ApiToken, Hospital, Site, User
+from hemaops.core.services import api_token_create
 from hemaops.core.signatures import INTERACTIVE, signer_verify
 from hemaops.distribution import services as distribution_services
 from hemaops.distribution.models import Order, Shipment, ShipmentItem
@@ -59,7 +59,7 @@ from hemaops.isbt128.din import Din
 from hemaops.lab import services as lab_services
 from hemaops.lab.models import DonationTesting, DonorNotification
 from tests.components.conftest import local_catalogue_bytes
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, company_make, hospital_make, program_make, site_make, user_make
 from tests.distribution.conftest import CHART as DISTRIBUTION_CHART
 from tests.distribution.conftest import contract_for, label_scans, unit_available
 from tests.distribution.test_pages import line_data
@@ -1921,54 +1921,20 @@ class Cast:
     (``company``, ``program``, ``site``, ``hospital``, ``other_hospital``, ``make_user``)."""
 
     def __init__(self) -> None:
-        self.company = reference_data_save(
-            actor=None, instance=Company(legal_name="Test Blood Services", fiscal_year_start_month=1)
-        )
-        self.hospital = self._hospital("cedars", "Cedars Valley", "America/Los_Angeles")
-        self.other_hospital = self._hospital("mercy", "Mercy General", "America/New_York")
-        self.program = reference_data_save(
-            actor=None,
-            instance=Program(
-                company=self.company,
-                code="ca-fixed",
-                name="California fixed",
-                segment="blood_products",
-                kind="fixed_collections",
-                active_from=date(2024, 1, 1),
-            ),
-        )
-        self.site = reference_data_save(
-            actor=None,
-            instance=Site(
-                company=self.company,
-                code="main",
-                name="Main Donor Center",
-                kind=Site.Kind.FIXED_COLLECTION,
-                time_zone="America/Los_Angeles",
-                facility_identification_number="W0001",
-                collections_program=self.program,
-            ),
-        )
+        self.company = company_make()
+        self.hospital = hospital_make(self.company, "cedars", "Cedars Valley", "America/Los_Angeles")
+        self.other_hospital = hospital_make(self.company, "mercy", "Mercy General", "America/New_York")
+        self.program = program_make(self.company)
+        self.site = site_make(self.company, self.program)
         self._users: dict[tuple[str, int | None], User] = {}
-
-    def _hospital(self, code: str, name: str, time_zone: str) -> Hospital:
-        return reference_data_save(
-            actor=None, instance=Hospital(company=self.company, code=code, name=name, time_zone=time_zone)
-        )
 
     def user(self, role: str, hospital_for_user: Hospital | None = None, username: str | None = None) -> User:
         """A user holding ``role``, made once (hospital users of ``hospital`` unless told)."""
         bound = (hospital_for_user or self.hospital) if role == roles.HOSPITAL_USER else None
         key = (username or role, bound.pk if bound else None)
         if key not in self._users:
-            self._users[key] = user_create(
-                actor=None,
-                username=username or (role if bound in (None, self.hospital) else f"{role}_{bound.code}"),
-                password=PASSWORD,
-                role_names=[role],
-                hospital=bound,
-                second_factor_exempt=True,
-                check_password_strength=False,
+            self._users[key] = user_make(
+                role, bound, username or (role if bound in (None, self.hospital) else f"{role}_{bound.code}")
             )
         return self._users[key]
 

@@ -17,7 +17,7 @@ from hemaops.billing.models import Charge, Invoice
 from hemaops.components import inventory_services
 from hemaops.components.models import Unit
 from hemaops.core.errors import NotFoundError, PermissionDeniedError
-from hemaops.distribution import services
+from hemaops.distribution import allocation_services, services
 from hemaops.distribution.errors import DistributionConflictError, DistributionServiceError
 from hemaops.distribution.models import Allocation, Order, Shipment, StandingOrder, UnitReturn
 from hemaops.distribution.services import LineInput
@@ -217,8 +217,6 @@ def test_the_allocation_run_serves_stat_first_and_never_gives_a_unit_twice(contr
 def test_lines_of_one_batch_share_the_shelf_and_read_past_its_first_page(
     contract, people, hospital, stock, monkeypatch
 ):
-    from hemaops.distribution import allocation_services
-
     monkeypatch.setattr(allocation_services, "MIN_PAGE", 1)  # pages of 2, then 4: several reads
     plain = stock(count=3)
     (cmv_negative,) = stock(special={"cmv_antibody": "negative"})

@@ -13,6 +13,7 @@ last guard. bench/allocation.py measures both ways in.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -295,14 +296,11 @@ def _allocate_batch(actor: User | None, orders: Sequence[Order], at: datetime) -
     results = {order.pk: AllocationResult(order=order) for order in orders}
     for allocation in _allocations_made(actor, planned, at):
         results[allocation.line.order_id].allocated.append(allocation)
-    got: dict[int, int] = {}
-    for result in results.values():
-        for allocation in result.allocated:
-            got[allocation.line_id] = got.get(allocation.line_id, 0) + 1
+    got = collections.Counter(a.line_id for result in results.values() for a in result.allocated)
     for order, line, missing in needs:
         results[order.pk].lines_wanting += 1
-        if got.get(line.pk, 0) < missing:
-            results[order.pk].short[line.pk] = missing - got.get(line.pk, 0)
+        if got[line.pk] < missing:
+            results[order.pk].short[line.pk] = missing - got[line.pk]
     statuses_refresh(orders)
     audit_record_many(
         stream=STREAM,

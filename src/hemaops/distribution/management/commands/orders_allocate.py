@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import pluralize
 
 from hemaops.distribution.allocation_services import RUN_BATCH, orders_allocate
 
@@ -28,10 +29,7 @@ class Command(BaseCommand):
 
         run = orders_allocate(actor=None, batch_size=options["batch"], progress=progress)
         self.stdout.write(
-            f"{_count(run.orders, 'order')} allocated: {_count(run.units, 'unit')} on "
-            f"{_count(run.lines, 'line')}, {_count(run.short_lines, 'line')} still short"
+            f"{run.orders} order{pluralize(run.orders)} allocated: {run.units} unit{pluralize(run.units)} "
+            f"on {run.lines} line{pluralize(run.lines)}, {run.short_lines} line{pluralize(run.short_lines)} "
+            "still short"
         )
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
