@@ -11,12 +11,12 @@ database repeats the gate (migration 0002, PostgreSQL) and its label and expiry 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from hemaops.components.errors import ComponentsConflictError, ComponentsError
@@ -24,7 +24,7 @@ from hemaops.components.models import StorageLocation, Unit, UnitEvent, UnitHold
 from hemaops.components.rules import lifecycle
 from hemaops.components.rules.lifecycle import Disposition, GateFacts, Status
 from hemaops.core.access import require_permission
-from hemaops.core.audit import PendingEvent, audit_record_many
+from hemaops.core.audit import PendingEvent, audit_record, audit_record_many
 from hemaops.core.business_dates import business_time_resolve
 from hemaops.core.models import User
 from hemaops.lab.models import DonationHold, DonationRelease
@@ -266,68 +266,86 @@ def unit_allocate(
     )
 
 
-def units_gate_facts(units: Sequence[Unit], at: datetime) -> dict[int, GateFacts]:
-    """``unit_gate_facts`` of many units in four queries, not four per unit (allocation)."""
-    ids = [unit.pk for unit in units]
-    sources: dict[int, set[int]] = {pk: set() for pk in ids}
-    for unit_id, donation_id in UnitSource.objects.filter(unit_id__in=ids).values_list(
-        "unit_id", "donation_id"
-    ):
-        sources[unit_id].add(donation_id)
-    donations = set().union(*sources.values()) if sources else set()
-    released = set(
-        DonationRelease.objects.filter(donation_id__in=donations).values_list("donation_id", flat=True)
-    )
-    held_donations = set(
-        DonationHold.objects.filter(donation_id__in=donations, lifted_at__isnull=True).values_list(
-            "donation_id", flat=True
+# What a batch move reads of each unit: the gate's facts and the unit's name for messages.
+_GATE_FIELDS = (
+    "din",
+    "product_code",
+    "status",
+    "status_changed_at",
+    "expires_at",
+    "label_digest",
+    "label_verified_digest",
+)
+
+
+def units_locked_with_gate_facts(unit_ids: Collection[int], at: datetime) -> list[tuple[Unit, GateFacts]]:
+    """Lock the units (pk order, the unit rows alone) and read the facts the gate judges for
+    each — ``unit_gate_facts`` for many units in one query, not four per unit (allocation)."""
+    ids = sorted(set(unit_ids))
+    sources = UnitSource.objects.filter(unit=OuterRef("pk"))
+    rows = list(
+        Unit.objects.select_for_update(of=LOCK_UNIT_ONLY)
+        .filter(pk__in=ids)
+        .only(*_GATE_FIELDS)
+        .annotate(
+            has_source=Exists(sources),
+            unreleased_source=Exists(
+                sources.filter(~Exists(DonationRelease.objects.filter(donation=OuterRef("donation"))))
+            ),
+            donation_held=Exists(
+                DonationHold.objects.filter(
+                    donation__unit_sources__unit=OuterRef("pk"), lifted_at__isnull=True
+                )
+            ),
+            unit_held=Exists(UnitHold.objects.filter(unit=OuterRef("pk"), lifted_at__isnull=True)),
         )
+        .order_by("pk")
     )
-    held_units = set(
-        UnitHold.objects.filter(unit_id__in=ids, lifted_at__isnull=True).values_list("unit_id", flat=True)
-    )
-    return {
-        unit.pk: GateFacts(
-            donations_released=bool(sources[unit.pk]) and sources[unit.pk] <= released,
-            donation_hold_active=bool(sources[unit.pk] & held_donations),
-            unit_hold_active=unit.pk in held_units,
-            label_verified=label_verified(unit),
-            expires_at=unit.expires_at,
-            at=at,
+    if len(rows) != len(ids):
+        raise ComponentsError("units: a unit was not found", code="not_found", field="units")
+    return [
+        (
+            unit,
+            GateFacts(
+                donations_released=unit.has_source and not unit.unreleased_source,
+                donation_hold_active=unit.donation_held,
+                unit_hold_active=unit.unit_held,
+                label_verified=label_verified(unit),
+                expires_at=unit.expires_at,
+                at=at,
+            ),
         )
-        for unit in units
-    }
+        for unit in rows
+    ]
 
 
 @transaction.atomic
 def units_allocate(
     *,
     actor: User | None,
-    units: Sequence[Unit],
+    unit_ids: Collection[int],
     reference: str | Mapping[int, str],
     occurred_at: datetime | None = None,
 ) -> list[Unit]:
-    """``unit_allocate`` for many units at once, all or none: one lock, the gate judged from
-    four queries for all of them, one update, one batch of history rows and of audit events.
-    ``reference`` names the order for every unit, or per unit pk when the units go to several
-    orders (the allocation run). Hospital orders move their units this way
-    (bench/allocation.py); the rules are exactly the one-unit move's, and the database's
-    triggers still judge every row."""
+    """``unit_allocate`` for many units at once, all or none: one query locks them and reads
+    the gate's facts, one update moves them, one insert writes their history rows, and one
+    audit event records the move of every unit (ADR 0006). ``reference`` names the order for
+    every unit, or per unit pk when the units go to several orders (the allocation run).
+    Hospital orders move their units this way (bench/allocation.py); the rules are exactly the
+    one-unit move's, and the database's triggers still judge every row."""
     require_permission(actor, "components.allocate_unit")
     references = {
-        unit.pk: _required(
-            reference if isinstance(reference, str) else reference.get(unit.pk, ""),
+        pk: _required(
+            reference if isinstance(reference, str) else reference.get(pk, ""),
             "reference",
             "name the order the units are allocated to",
         )
-        for unit in units
+        for pk in unit_ids
     }
-    locked = units_locked(units)
     when = business_time_resolve(actor=actor, occurred_at=occurred_at)
     at = when.occurred_at
-    facts = units_gate_facts(locked, at)
-    old = {unit.pk: unit.status for unit in locked}
-    for unit in locked:
+    locked = units_locked_with_gate_facts(unit_ids, at)
+    for unit, facts in locked:
         refusal = lifecycle.transition_refusal(Status(unit.status), Status.ALLOCATED)
         if refusal is not None:
             raise ComponentsConflictError(f"unit {unit}: {refusal.message}", code=refusal.code, field="unit")
@@ -338,16 +356,17 @@ def units_allocate(
                 code="before_last_move",
                 field="occurred_at",
             )
-        refusals = lifecycle.gate_refusals(facts[unit.pk])
+        refusals = lifecycle.gate_refusals(facts)
         if refusals:
             raise ComponentsConflictError(
                 f"unit {unit} cannot become allocated: " + "; ".join(r.message for r in refusals),
                 code=refusals[0].code,
                 field="unit",
             )
+    units = [unit for unit, _ in locked]
     try:
         with transaction.atomic():
-            Unit.objects.filter(pk__in=[unit.pk for unit in locked]).update(
+            Unit.objects.filter(pk__in=[unit.pk for unit in units]).update(
                 status=Status.ALLOCATED.value, status_changed_at=at
             )
     except IntegrityError as error:
@@ -356,33 +375,39 @@ def units_allocate(
             code="refused_by_database",
             field="units",
         ) from error
-    data = {unit.pk: {"reference": references[unit.pk], **when.audit_data()} for unit in locked}
+    new = {"status": Status.ALLOCATED.value, **when.audit_data()}
     UnitEvent.objects.bulk_create(
         UnitEvent(
-            unit=unit,
+            unit_id=unit.pk,
             action="allocated",
-            from_status=old[unit.pk],
+            from_status=unit.status,
             to_status=Status.ALLOCATED.value,
             occurred_at=at,
             actor=actor,
-            data=data[unit.pk],
+            data={"reference": references[unit.pk], **when.audit_data()},
         )
-        for unit in locked
+        for unit in units
     )
-    events = []
-    for unit in locked:
+    moved = [
+        {
+            "unit": unit.pk,
+            "din": unit.din,
+            "product_code": unit.product_code,
+            "old": {"status": unit.status},
+            "reference": references[unit.pk],
+        }
+        for unit in units
+    ]
+    audit_record(
+        stream=STREAM,
+        action="components.units.allocated",
+        actor=actor,
+        data={"new": new, "units": moved},
+        occurred_at=at,
+    )
+    for unit in units:
         unit.status, unit.status_changed_at = Status.ALLOCATED.value, at
-        events.append(
-            PendingEvent(
-                "components.unit.allocated",
-                unit,
-                {"old": {"status": old[unit.pk]}, "new": {"status": Status.ALLOCATED.value, **data[unit.pk]}},
-                "",
-                at,
-            )
-        )
-    audit_record_many(stream=STREAM, actor=actor, events=events)
-    return locked
+    return units
 
 
 @transaction.atomic

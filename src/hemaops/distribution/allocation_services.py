@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
@@ -84,9 +84,6 @@ class _ShelfUnit(NamedTuple):
     expires_at: datetime
     product_id: int
 
-    def unit(self) -> Unit:
-        return Unit(pk=self.pk, expires_at=self.expires_at, product_id=self.product_id)
-
 
 MIN_PAGE = 16
 
@@ -130,26 +127,58 @@ class _Shelf:
 
     def facts(self, units: Sequence[_ShelfUnit]) -> dict[int, UnitFacts]:
         """Attributes and antigen negatives of ``units``, read once per unit."""
-        unknown = [unit.unit() for unit in units if unit.pk not in self._facts]
+        unknown = [unit for unit in units if unit.pk not in self._facts]
         self._facts.update(units_facts(unknown))
         return {unit.pk: self._facts.get(unit.pk, NO_FACTS) for unit in units}
+
+    def read_first_pages(self) -> None:
+        """The first page of every product and type the batch's lines ask for, in one query on
+        PostgreSQL (a batch wants some fifty; one ORM page query costs a few milliseconds, most
+        of it compiling). Other databases read every page as it is needed."""
+        keys = [key for key in self._expected if key not in self._pages]
+        if connection.vendor != "postgresql" or not keys:
+            return
+        sizes = [self._page_size(key) for key in keys]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _FIRST_PAGES_SQL,
+                [
+                    [product_id for product_id, _ in keys],
+                    [blood_type.abo.value for _, blood_type in keys],
+                    [_rhd(blood_type) for _, blood_type in keys],
+                    sizes,
+                    UnitStatus.AVAILABLE.value,
+                    self.at,
+                ],
+            )
+            rows = cursor.fetchall()
+        for key in keys:
+            self._units[key] = []
+        for index, *unit in rows:
+            self._units[keys[index - 1]].append(_ShelfUnit(*unit))
+        for key, size in zip(keys, sizes, strict=True):
+            self._pages[key] = 1
+            if len(self._units[key]) < size:
+                self._exhausted.add(key)
+
+    def _page_size(self, key: _ShelfKey) -> int:
+        # The first page is what the batch's lines asking for exactly this type want; later
+        # pages double (substitutes, attribute lines skipping units that lack the attribute).
+        return max(self._expected.get(key, 0) + MIN_PAGE, MIN_PAGE) << self._pages.get(key, 0)
 
     def _read_page(self, key: _ShelfKey) -> bool:
         if key in self._exhausted:
             return False
         product_id, blood_type = key
-        pages = self._pages.get(key, 0)
-        # The first page is what the batch's lines asking for exactly this type want; later
-        # pages double (substitutes, attribute lines skipping units that lack the attribute).
-        size = max(self._expected.get(key, 0) + MIN_PAGE, MIN_PAGE) * 2**pages
+        size = self._page_size(key)
         query = Unit.objects.filter(
             product_id=product_id,
             status=UnitStatus.AVAILABLE.value,
             abo=blood_type.abo.value,
-            rhd="pos" if blood_type.rhd_positive else "neg",
+            rhd=_rhd(blood_type),
             expires_at__gt=self.at,
         ).filter(~Exists(UnitHold.objects.filter(unit=OuterRef("pk"), lifted_at__isnull=True)))
-        units = self._units[key]
+        units = self._units.setdefault(key, [])
         if units:
             # After the last unit read: a range on expires_at the index serves (an OR of
             # "later, or as late with a higher pk" made PostgreSQL scan), less the few units
@@ -164,11 +193,37 @@ class _Shelf:
             .values_list("pk", "expires_at", "product_id")
             .select_for_update(skip_locked=True)[:size]
         ]
-        self._pages[key] = pages + 1
+        self._pages[key] = self._pages.get(key, 0) + 1
         if len(page) < size:
             self._exhausted.add(key)
         units.extend(page)
         return bool(page)
+
+
+# ``_Shelf._read_page`` for many keys at once: for each (product, ABO, RhD, page size) the
+# first units of that type, under the same conditions and order, locked as read. Raw SQL
+# because the ORM cannot put a locking, limited query in a LATERAL join; a test holds the two
+# to the same answer (tests/distribution/test_allocation_shelf.py).
+_FIRST_PAGES_SQL = f"""
+SELECT k.n, u.id, u.expires_at, u.product_id
+  FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::int[])
+       WITH ORDINALITY AS k (product_id, abo, rhd, size, n)
+ CROSS JOIN LATERAL (
+       SELECT unit.id, unit.expires_at, unit.product_id
+         FROM {Unit._meta.db_table} unit
+        WHERE unit.product_id = k.product_id AND unit.abo = k.abo AND unit.rhd = k.rhd
+          AND unit.status = %s AND unit.expires_at > %s
+          AND NOT EXISTS (SELECT 1 FROM {UnitHold._meta.db_table} hold
+                           WHERE hold.unit_id = unit.id AND hold.lifted_at IS NULL)
+        ORDER BY unit.expires_at, unit.id
+        LIMIT k.size
+          FOR UPDATE OF unit SKIP LOCKED) u
+ ORDER BY k.n, u.expires_at, u.id
+"""  # noqa: S608 - table names from the models' metadata; every value is a parameter
+
+
+def _rhd(blood_type: BloodType) -> str:
+    return "pos" if blood_type.rhd_positive else "neg"
 
 
 def _blood_type(abo: str, rhd: str) -> BloodType:
@@ -183,7 +238,7 @@ def _expected_demand(needs: Sequence[tuple[Order, OrderLine, int]]) -> dict[_She
     return demand
 
 
-def _plan_line(shelf: _Shelf, line: OrderLine, missing: int) -> list[Unit]:
+def _plan_line(shelf: _Shelf, line: OrderLine, missing: int) -> list[_ShelfUnit]:
     """Up to ``missing`` units for ``line`` from ``shelf``, as ``rules.pick`` orders them:
     substitution groups best first, a worse group only when the better ones ran out, first
     expiry first inside a group, only units with every attribute the line asks for."""
@@ -225,7 +280,7 @@ def _plan_line(shelf: _Shelf, line: OrderLine, missing: int) -> list[Unit]:
         if len(chosen) >= missing:
             break
     shelf.take(chosen)
-    return [unit.unit() for unit in chosen]
+    return chosen
 
 
 # --- one batch of orders ------------------------------------------------------------------------
@@ -252,25 +307,21 @@ def _missing_units(orders: Sequence[Order]) -> list[tuple[Order, OrderLine, int]
 
 
 def _allocations_made(
-    actor: User | None, planned: Sequence[tuple[Order, OrderLine, list[Unit]]], at: datetime
+    actor: User | None, planned: Sequence[tuple[Order, OrderLine, list[_ShelfUnit]]], at: datetime
 ) -> list[Allocation]:
     """The planned units through the components' gate in one batch and into allocations, in a
     savepoint; when the batch is refused as a whole (a hold placed meanwhile, a unit a racing
     worker took), unit by unit, skipping the refused ones."""
-    units = [unit for _, _, chosen in planned for unit in chosen]
-    if not units:
-        return []
     references = {unit.pk: order.number for order, _, chosen in planned for unit in chosen}
+    if not references:
+        return []
     try:
         with transaction.atomic():
-            moved = {
-                unit.pk: unit
-                for unit in inventory_services.units_allocate(
-                    actor=actor, units=units, reference=references, occurred_at=at
-                )
-            }
+            inventory_services.units_allocate(
+                actor=actor, unit_ids=list(references), reference=references, occurred_at=at
+            )
             return Allocation.objects.bulk_create(  # in the picking order (first expiry first)
-                Allocation(line=line, unit=moved[unit.pk], allocated_at=at, allocated_by=actor)
+                Allocation(line=line, unit_id=unit.pk, allocated_at=at, allocated_by=actor)
                 for _, line, chosen in planned
                 for unit in chosen
             )
@@ -283,7 +334,7 @@ def _allocations_made(
         allocation
         for order, line, chosen in planned
         for unit in chosen
-        if (allocation := _allocate_unit(actor, order, line, unit, at)) is not None
+        if (allocation := _allocate_unit(actor, order, line, Unit(pk=unit.pk), at)) is not None
     ]
 
 
@@ -292,6 +343,7 @@ def _allocate_batch(actor: User | None, orders: Sequence[Order], at: datetime) -
     lines planned together against one shelf, units moved in one batch, each order audited."""
     needs = _missing_units(orders)
     shelf = _Shelf(at, _expected_demand(needs))
+    shelf.read_first_pages()
     planned = [(order, line, _plan_line(shelf, line, missing)) for order, line, missing in needs]
     results = {order.pk: AllocationResult(order=order) for order in orders}
     for allocation in _allocations_made(actor, planned, at):

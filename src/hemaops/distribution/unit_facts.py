@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
-from hemaops.components.models import Product, Unit
+from hemaops.components.models import Product
 from hemaops.lab.models import DonationTesting
 
 _PROCESS_ATTRIBUTES = {"irradiation": "irradiated", "leukoreduction": "leukoreduced"}
@@ -63,7 +64,17 @@ def _test_facts(special_tests: dict) -> tuple[set[str], frozenset[str]]:
     return attributes, antigens
 
 
-def units_facts(units: Iterable[Unit]) -> dict[int, UnitFacts]:
+class UnitOnShelf(Protocol):
+    """What the facts need of a unit: a ``Unit``, or allocation's lighter row of one."""
+
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def product_id(self) -> int: ...
+
+
+def units_facts(units: Iterable[UnitOnShelf]) -> dict[int, UnitFacts]:
     """Unit pk → its facts, for all ``units`` in two queries."""
     units = list(units)
     if not units:
