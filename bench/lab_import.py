@@ -378,16 +378,16 @@ def _kind(sql: str) -> str:
 class _Instrumented:
     """Wrap the service's helpers and count SQL while the import runs (undone on exit)."""
 
-    WRAPPED = (
-        "parse_result_file",
-        "_donations_by_din",
-        "_row_errors",
-        "testing_open",
-        "_pools",
-        "_reevaluate",
-        "_final_results",
-        "_consequences",
-        "audit_record_many",
+    WRAPPED = (  # (module of hemaops.lab, name): where the import looks each one up
+        ("result_services", "parse_result_file"),
+        ("result_services", "_donations_by_din"),
+        ("result_services", "_row_errors"),
+        ("result_services", "testing_open"),
+        ("result_services", "_pools"),
+        ("result_services", "_reevaluate"),
+        ("evaluation_services", "_final_results"),
+        ("evaluation_services", "_consequences"),
+        ("result_services", "audit_record_many"),
     )
 
     def __init__(self, pieces: Pieces) -> None:
@@ -397,12 +397,13 @@ class _Instrumented:
     def __enter__(self) -> Pieces:
         from django.db import connection
 
-        from hemaops.lab import services
+        from hemaops.lab import evaluation_services, result_services
         from hemaops.lab.models import TestResult
 
-        for name in self.WRAPPED:
-            self.saved[name] = getattr(services, name)
-            setattr(services, name, self._timed(name, self.saved[name]))
+        modules = {"result_services": result_services, "evaluation_services": evaluation_services}
+        for module, name in self.WRAPPED:
+            self.saved[name] = (modules[module], getattr(modules[module], name))
+            setattr(modules[module], name, self._timed(name, self.saved[name][1]))
         manager = TestResult.objects
         self.bulk_create = manager.bulk_create
         manager.bulk_create = self._timed("TestResult bulk_create", manager.bulk_create)  # type: ignore[method-assign]
@@ -411,12 +412,11 @@ class _Instrumented:
         return self.pieces
 
     def __exit__(self, *exc: object) -> None:
-        from hemaops.lab import services
         from hemaops.lab.models import TestResult
 
         self.wrapper.__exit__(*exc)
-        for name, function in self.saved.items():
-            setattr(services, name, function)
+        for name, (module, function) in self.saved.items():
+            setattr(module, name, function)
         del TestResult.objects.bulk_create
 
     def _timed(self, name: str, function: Any) -> Any:

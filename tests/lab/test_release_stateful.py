@@ -277,7 +277,7 @@ class ReleaseMachine(RuleBasedStateMachine):
             self._apply(indexes, new, outcome)
             return True
         assert not isinstance(refusal, IntegrityError), f"the database refused a result: {refusal!r}"
-        # The docstring of services._row_errors means to refuse results for a released donation
+        # The docstring of result_services._row_errors means to refuse results for a released donation
         # that are not a late reactive; refusing them is safe, so the machine accepts it as well.
         released = any(self.models[index].released for index in indexes)
         assert released, f"the service refused a result: {refusal!r}"
