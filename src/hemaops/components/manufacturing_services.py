@@ -38,7 +38,7 @@ from hemaops.core.access import require_permission
 from hemaops.core.audit import PendingEvent, audit_record_many
 from hemaops.core.business_dates import business_time_resolve
 from hemaops.core.models import User
-from hemaops.donations import services as donation_services
+from hemaops.donations.din_services import din_generate
 from hemaops.donations.models import Donation
 from hemaops.lab.models import DonationHold, DonationTesting
 
@@ -399,9 +399,7 @@ def units_pool(
             "units: a donation of the pool is on hold", code="donation_on_hold", field="units"
         )
     site = members[0].site
-    issued = donation_services.din_generate(
-        actor=actor, site=site, year=at.astimezone(_zone(members[0])).year % 100
-    )
+    issued = din_generate(actor=actor, site=site, year=at.astimezone(_zone(members[0])).year % 100)
     oldest = min(m.collected_at for m in members)
     # Frozen members (cryoprecipitate) are thawed to be pooled: the pool is dated from both.
     thawed = (
