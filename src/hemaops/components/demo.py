@@ -3,19 +3,26 @@ agitator at each site that collected the demo donations; and the units of the la
 released whole blood donations — collected, separated into red cells, plasma and platelets,
 labelled and verified (typed donations), most made available and stored where their
 temperature range fits. Some keep their label unverified, so the processing worklist has work;
-the platelets of donations older than five days are out of date and stay quarantined.
+the platelets of donations older than five days are out of date and stay quarantined. Each
+location's logger has 48 hours of readings, one every 15 minutes up to now, imported as the
+logger's file (``temperatures_import``): in range with a little noise and a bump each time the
+door is opened — except one excursion, Sherman Oaks' platelet agitator running warm for 45
+minutes a day ago, left pending for the quality officer to decide.
 
 Through the services. The collection and separation are recorded at their times (just after
 the donation: plasma is frozen within 8 hours), which needs the back-dating permission, so the
 demo's operator (``actor=None``) records them; the component technologist labels, makes
-available and stores. Idempotent: the catalogue and the locations are found again, and a
-donation that already has units is skipped."""
+available and stores; the technologist imports the loggers' files. Idempotent: the catalogue
+and the locations are found again, a donation that already has units is skipped, and so is a
+location that already has readings."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import random
+from datetime import datetime, timedelta
 from decimal import Decimal
 from importlib import resources
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,7 +35,7 @@ from hemaops.components import (
     storage_services,
 )
 from hemaops.components.labels import barcodes
-from hemaops.components.models import Catalogue, Product, StorageLocation, Unit
+from hemaops.components.models import Catalogue, Product, StorageLocation, TemperatureReading, Unit
 from hemaops.components.rules.lifecycle import ON_HAND
 from hemaops.core.demo import DemoLogins
 from hemaops.core.models import Site, User
@@ -40,6 +47,26 @@ LOCATIONS = [  # name, kind, minimum °C, maximum °C, capacity
     ("Freezer 1", StorageLocation.Kind.FREEZER, "-40", "-18", 400),
     ("Platelet agitator 1", StorageLocation.Kind.PLATELET_AGITATOR, "20", "24", 60),
 ]
+# The loggers: a reading every 15 minutes over the last 48 hours, ending at the last quarter
+# hour. Per location: the set point, the noise (± tenths of a degree), and the door-opening
+# bump — warm air into the refrigerator and the freezer, cooler room air into the agitator.
+READING_INTERVAL = timedelta(minutes=15)
+READING_SPAN = timedelta(hours=48)
+LOGGERS = {  # name: set point °C, noise in tenths of °C, door-opening bump °C
+    "Refrigerator 1": (Decimal("4.0"), 2, Decimal("1.2")),
+    "Freezer 1": (Decimal("-30.0"), 8, Decimal("4.5")),
+    "Platelet agitator 1": (Decimal("22.0"), 2, Decimal("-0.6")),
+}
+DOOR_OPENINGS = ((7, 30), (12, 0), (16, 15))  # local time: restocking, the midday and afternoon issues
+# The one excursion: the platelet agitator at Sherman Oaks ran warm for three readings, 45
+# minutes, a day before the end of its file (24.6, 25.1, 24.7 °C). A platelet agitator because
+# an excursion holds the units that were stored there, and the distribution demo, which runs
+# after this one, allocates and ships only red cells (A0002) and plasma (A0007): the demo's
+# agitators hold no units (its platelets are out of date and stay quarantined), and platelets
+# stored there later would be no unit distribution needs.
+EXCURSION_LOCATION = ("sherman-oaks", "Platelet agitator 1")
+EXCURSION_BEFORE_END = timedelta(hours=24)  # when its first out-of-range reading was taken
+EXCURSION_READINGS = (Decimal("24.6"), Decimal("25.1"), Decimal("24.7"), Decimal("23.8"), Decimal("22.9"))
 
 
 def _catalogue() -> None:
@@ -104,6 +131,58 @@ def _units(technologist: User | None, donation: Donation, number: int, products:
         _store(technologist, unit)
 
 
+def _door(local: datetime) -> Decimal:
+    """The share of a door-opening bump a reading taken at ``local`` shows: all of it at the
+    opening's quarter hour, half a quarter of an hour later, none once the unit has recovered."""
+    minutes = local.hour * 60 + local.minute
+    for hour, minute in DOOR_OPENINGS:
+        since = minutes - (hour * 60 + minute)
+        if since == 0:
+            return Decimal(1)
+        if since == 15:
+            return Decimal("0.5")
+    return Decimal(0)
+
+
+def _logger_file(location: StorageLocation, end: datetime) -> str:
+    """The logger's CSV export for ``location`` (docs/component-files.md): its own column, then
+    every reading of the 48 hours up to ``end`` in the site's local time with the UTC offset."""
+    zone = ZoneInfo(location.site.time_zone)
+    set_point, noise, bump = LOGGERS[location.name]
+    # Fixed seed: the same location gets the same readings on every run.
+    rng = random.Random(f"{location.site.code}/{location.name}")  # noqa: S311 - demo noise, not secrets
+    excursion: dict[datetime, Decimal] = {}
+    if (location.site.code, location.name) == EXCURSION_LOCATION:
+        first = end - EXCURSION_BEFORE_END
+        excursion = {first + n * READING_INTERVAL: value for n, value in enumerate(EXCURSION_READINGS)}
+    lines = ["logger,recorded_at,temperature_c"]
+    logger = f"DEMO-{location.site.code}-{location.kind}".upper()
+    count = READING_SPAN // READING_INTERVAL
+    for step in range(count + 1):
+        at = end - (count - step) * READING_INTERVAL
+        local = at.astimezone(zone)
+        value = set_point + Decimal(rng.randint(-noise, noise)) / 10 + bump * _door(local)
+        value = excursion.get(at, value)
+        lines.append(f"{logger},{local.isoformat(timespec='seconds')},{value.quantize(Decimal('0.1'))}")
+    return "\n".join(lines) + "\n"
+
+
+def _readings(technologist: User | None, sites: list[Site]) -> None:
+    """Each location's logger file, imported through the service as the technologist would."""
+    now = timezone.now()
+    end = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+    read = set(TemperatureReading.objects.values_list("location_id", flat=True).distinct())
+    locations = StorageLocation.objects.filter(site__in=sites, name__in=LOGGERS).select_related("site")
+    for location in locations.exclude(pk__in=read).order_by("site__code", "pk"):
+        filename = f"{location.site.code}-{location.name.lower().replace(' ', '-')}-{end:%Y%m%dT%H%MZ}.csv"
+        storage_services.temperatures_import(
+            actor=technologist,
+            location=location,
+            filename=filename,
+            data=_logger_file(location, end).encode(),
+        )
+
+
 @transaction.atomic
 def load(logins: DemoLogins) -> None:
     _catalogue()
@@ -112,10 +191,12 @@ def load(logins: DemoLogins) -> None:
         .select_related("din", "site")
         .order_by("started_at", "pk")
     )
-    _locations(sorted({d.site for d in donations}, key=lambda site: site.code))
+    sites = sorted({d.site for d in donations}, key=lambda site: site.code)
+    _locations(sites)
     technologist = User.objects.filter(username="component_technologist").first()
     products = [Product.objects.get(code=code) for code in SEPARATION]
     done = set(Donation.objects.filter(unit_sources__isnull=False).values_list("pk", flat=True))
     for number, donation in enumerate(donations):
         if donation.pk not in done:
             _units(technologist, donation, number, products)
+    _readings(technologist, sites)
