@@ -5,34 +5,25 @@ load imports nothing again."""
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
 import pytest
-from django.apps import apps
 from django.db.models import F, Q
 from django.utils import timezone
 
+from hemaops.components import demo as components_demo
 from hemaops.components.models import StorageLocation, TemperatureImport, TemperatureReading, UnitHold
 from hemaops.components.selectors import excursions_pending
-from hemaops.core.demo import DemoLogins
+from hemaops.core.demo import DemoLogins, demo_loaders
 
 
 def _load_demos_through_components() -> None:
     """The contexts' demos in INSTALLED_APPS order (the ``demo`` command's loop), up to and
     including this one: billing and distribution come after and are not needed here."""
-    for config in apps.get_app_configs():
-        if not config.name.startswith("hemaops."):
-            continue
-        try:
-            module = importlib.import_module(f"{config.name}.demo")
-        except ModuleNotFoundError as error:
-            if error.name != f"{config.name}.demo":
-                raise
-            continue
-        module.load(DemoLogins())
+    for config, load in demo_loaders():
+        load(DemoLogins())
         if config.name == "hemaops.components":
             return
 
@@ -50,7 +41,7 @@ def test_every_location_has_48_hours_of_readings_and_one_excursion_waits_for_rev
     _one_excursion_on_sherman_oaks_platelet_agitator_is_pending()
     imports = TemperatureImport.objects.count()
 
-    importlib.import_module("hemaops.components.demo").load(DemoLogins())
+    components_demo.load(DemoLogins())
 
     assert TemperatureImport.objects.count() == imports
 

@@ -4,15 +4,12 @@ second load adds nothing."""
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
-from django.apps import apps
 
 from hemaops.billing.models import Charge, Contract, Invoice, PriceEntry, Receipt, ReceiptApplication
 from hemaops.billing.rules import SURCHARGE_DELIVERY, SURCHARGE_IRRADIATION, SURCHARGE_STAT
 from hemaops.components.models import Product, Unit
-from hemaops.core.demo import DemoLogins
+from hemaops.core.demo import DemoLogins, demo_loaders
 from hemaops.distribution.models import (
     Allocation,
     Order,
@@ -44,16 +41,8 @@ COUNTED = (
 
 def _load_demos() -> None:
     """Every context's demo, in INSTALLED_APPS order (the ``demo`` command's loop)."""
-    for config in apps.get_app_configs():
-        if not config.name.startswith("hemaops."):
-            continue
-        try:
-            module = importlib.import_module(f"{config.name}.demo")
-        except ModuleNotFoundError as error:
-            if error.name != f"{config.name}.demo":
-                raise
-            continue
-        module.load(DemoLogins())
+    for _, load in demo_loaders():
+        load(DemoLogins())
 
 
 def _counts() -> dict[str, int]:

@@ -3,9 +3,12 @@ hospitals, and one user per role. Idempotent: a second run finds everything and 
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.apps import AppConfig, apps
 from django.db import transaction
 
 from hemaops.core import roles
@@ -26,6 +29,21 @@ DEMO_PASSWORD = "hemaops-demo"  # noqa: S105 - printed for the demo on purpose
 @dataclass
 class DemoLogins:
     rows: list[tuple[str, str, str]] = field(default_factory=list)  # username, role, note
+
+
+def demo_loaders() -> Iterator[tuple[AppConfig, Callable[[DemoLogins], None]]]:
+    """Each context's ``demo.load``, in INSTALLED_APPS order (the order they depend on each
+    other); a context without a demo module is passed over."""
+    for config in apps.get_app_configs():
+        if not config.name.startswith("hemaops."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.demo")
+        except ModuleNotFoundError as error:
+            if error.name != f"{config.name}.demo":
+                raise
+            continue
+        yield config, module.load
 
 
 def _ensure(model: type, lookup: dict[str, object], values: dict[str, object]) -> object:

@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hemaops.core.audit import audit_checkpoint_record
-from hemaops.core.demo import DEMO_PASSWORD, DemoLogins
+from hemaops.core.demo import DEMO_PASSWORD, DemoLogins, demo_loaders
 from hemaops.core.models import User
 from hemaops.core.server import check_ready_to_serve, run_gunicorn
 
@@ -31,18 +29,9 @@ class Command(BaseCommand):
                 "Run the demo with its own HEMAOPS_HOME (and no DATABASE_URL)."
             )
         logins = DemoLogins()
-        # Each context may ship demo.py with load(logins); they run in dependency order.
-        for config in apps.get_app_configs():
-            if not config.name.startswith("hemaops."):
-                continue
-            try:
-                module = importlib.import_module(f"{config.name}.demo")
-            except ModuleNotFoundError as error:
-                if error.name != f"{config.name}.demo":
-                    raise
-                continue
+        for config, load in demo_loaders():
             self.stdout.write(f"  loading {config.label} demo data")
-            module.load(logins)
+            load(logins)
         audit_checkpoint_record()
         width = max(len(row[0]) for row in logins.rows)
         self.stdout.write("")
