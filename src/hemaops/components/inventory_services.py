@@ -330,7 +330,7 @@ def units_allocate(
     reference: str | Mapping[int, str],
     occurred_at: datetime | None = None,
 ) -> list[Unit]:
-    """``unit_allocate`` for many units at once, all or none: one query locks them and reads
+    """``unit_allocate`` for many units at once, all or none: two queries lock them and read
     the gate's facts, one update moves them, one insert writes their history rows, and one
     audit event records the move of every unit (ADR 0006). ``reference`` names the order for
     every unit, or per unit pk when the units go to several orders (the allocation run).
