@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 from datetime import date
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from hemaops.core import roles
 from hemaops.core.models import Company, Hospital, Program, Site, User
@@ -99,6 +101,14 @@ def other_hospital(company) -> Hospital:
 def site(company, program) -> Site:
     """The fixed donor center; its own units go to the fixed-site collections program."""
     return site_make(company, program)
+
+
+@pytest.fixture
+def business_day(site) -> date:
+    """The site's business day as the test starts: Los Angeles's date, not the server's UTC one
+    (they differ from 00:00 UTC to local midnight), read per test so a run that crosses local
+    midnight does not keep yesterday's."""
+    return timezone.now().astimezone(zoneinfo.ZoneInfo(site.time_zone)).date()
 
 
 @pytest.fixture

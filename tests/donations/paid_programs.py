@@ -3,37 +3,35 @@ program manager, a paid program, donors, and a donor's gift through screening an
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from hemaops.core import roles
-from hemaops.core.models import Site
 from hemaops.donations import compensation_services, services
-from hemaops.donations.drive_services import site_today
 from hemaops.donors import services as donor_services
 from hemaops.finance.services import account_create, account_mapping_set, fiscal_year_open
+from tests.clock import earlier_today, noon_days_ago
 from tests.donations.test_collection import GOOD_VITALS
 
-# The test sites keep Los Angeles time: the business day is theirs, not the server's UTC date
-# (between 00:00 UTC and local midnight the two differ by a day).
-TODAY = site_today(Site(time_zone="America/Los_Angeles"))
-YEAR_START = date(TODAY.year, 1, 1)
+
+def year_start(day: date) -> date:
+    return date(day.year, 1, 1)
 
 
 @pytest.fixture
-def ledger(company):
+def ledger(company, business_day):
     """Cash and a donor compensation cost account, mapped; this fiscal year open."""
     cash = account_create(
         actor=None, code="1000", name="Cash", type="asset", group="cash_and_marketable_securities"
     )
     cost = account_create(actor=None, code="5000", name="Donor compensation", type="cost_of_revenue")
-    start = date(TODAY.year - 1, 1, 1)
+    start = date(business_day.year - 1, 1, 1)
     account_mapping_set(actor=None, kind="system", key="cash", account=cash, effective_from=start)
     account_mapping_set(actor=None, kind="cost", key="donor_compensation", account=cost, effective_from=start)
-    fiscal_year_open(actor=None, fiscal_year=TODAY.year)
+    fiscal_year_open(actor=None, fiscal_year=business_day.year)
     return {"cash": cash, "cost": cost}
 
 
@@ -43,18 +41,22 @@ def manager(make_user):
 
 
 @pytest.fixture
-def paid_program(program, manager, ledger):
+def paid_program(program, manager, ledger, business_day):
     """The fixed-site program pays its donors this year: whole blood $30, platelets $50."""
     compensation_services.program_donor_basis_set(
         actor=manager,
         program=program,
         basis="paid",
-        effective_from=YEAR_START,
+        effective_from=year_start(business_day),
         reason="paid platelet program",
     )
     for procedure, amount in (("whole_blood", "30.00"), ("platelets", "50.00")):
         compensation_services.compensation_rate_set(
-            actor=manager, program=program, procedure=procedure, amount=amount, effective_from=YEAR_START
+            actor=manager,
+            program=program,
+            procedure=procedure,
+            amount=amount,
+            effective_from=year_start(business_day),
         )
     return program
 
@@ -77,24 +79,29 @@ def donor_make(name, program=None, donor_type="volunteer"):
     )
 
 
-def give(staff, donor, site, *, on: datetime | None = None, procedure="whole_blood"):
-    """Screen and collect ``donor`` at ``site`` at ``on`` (now by default)."""
-    moment = on or timezone.now() - timedelta(minutes=12)
+def give(staff, donor, site, *, days_ago: int = 0, procedure="whole_blood"):
+    """Screen and collect ``donor`` at ``site``: minutes ago business_day, or at noon ``days_ago``
+    business days ago (the screener and phlebotomist then need ``backdating``)."""
+    if days_ago:
+        screened = noon_days_ago(site, days_ago)
+        started, ended = screened + timedelta(minutes=1), screened + timedelta(minutes=10)
+    else:
+        screened, started, ended = (earlier_today(site, minutes=m) for m in (12, 11, 2))
     screening = services.screening_record(
         actor=staff["screener"],
         donor=donor,
         site=site,
         procedure=procedure,
         vitals=GOOD_VITALS,
-        occurred_at=moment,
+        occurred_at=screened,
     )
-    din = services.din_generate(actor=staff["phlebotomist"], site=site, year=str(moment.year)[2:]).issued
+    din = services.din_generate(actor=staff["phlebotomist"], site=site, year=f"{screened:%y}").issued
     return services.donation_record(
         actor=staff["phlebotomist"],
         screening=screening,
         din=din,
-        started_at=moment + timedelta(minutes=1),
-        ended_at=moment + timedelta(minutes=10),
+        started_at=started,
+        ended_at=ended,
         volume_ml=500,
         bag_lot="BAG-1",
         outcome="complete",

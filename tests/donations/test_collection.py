@@ -15,6 +15,7 @@ from hemaops.donations import services
 from hemaops.donations.drive_services import site_today
 from hemaops.donations.models import AdverseReaction, Donation, DonorDeferral, Screening
 from hemaops.donors import services as donor_services
+from tests.clock import earlier_today
 from tests.conftest import PASSWORD
 
 GOOD_VITALS = {
@@ -43,13 +44,12 @@ def screen(staff, donor, site, **vitals):
 
 def collect(staff, screening, site, **extra):
     din = services.din_generate(actor=staff["phlebotomist"], site=site, year="25").issued
-    now = timezone.now()
     arguments = {
         "actor": staff["phlebotomist"],
         "screening": screening,
         "din": din,
-        "started_at": now - timedelta(minutes=12),
-        "ended_at": now - timedelta(minutes=2),
+        "started_at": earlier_today(site, minutes=12),
+        "ended_at": earlier_today(site, minutes=2),
         "volume_ml": 500,
         "bag_lot": "BAG-7",
         "outcome": "complete",

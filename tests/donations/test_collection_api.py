@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
-from hemaops.donations.models import Donation, IssuedDin, ScreeningOverride
+from hemaops.donations.models import Donation, IssuedDin, Screening, ScreeningOverride
 from hemaops.isbt128.din import Din
+from tests.clock import earlier_today
 from tests.conftest import PASSWORD
 from tests.donations.test_collection import GOOD_VITALS
 
@@ -34,12 +33,12 @@ def _screen(client, donor, **vitals):
 
 
 def _donation(screening_id, sequence):
-    now = timezone.now()
+    site = Screening.objects.get(pk=screening_id).site
     return {
         "screening": screening_id,
         "din": Din("W0001", "25", f"{sequence:06d}", "01").data_content,
-        "started_at": (now - timedelta(minutes=10)).isoformat(),
-        "ended_at": (now - timedelta(minutes=1)).isoformat(),
+        "started_at": earlier_today(site, minutes=10).isoformat(),
+        "ended_at": earlier_today(site, minutes=1).isoformat(),
         "volume_ml": 480,
         "bag_lot": "LOT-9",
         "outcome": "complete",

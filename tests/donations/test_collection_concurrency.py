@@ -5,12 +5,10 @@ unclaimed."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from hemaops.core.audit import audit_verify
 from hemaops.core.errors import DomainError
@@ -18,7 +16,7 @@ from hemaops.donations import services
 from hemaops.donations.models import Donation, IssuedDin
 from hemaops.finance.models import JournalEntry
 from hemaops.isbt128.din import Din
-from tests.donations.paid_programs import TODAY
+from tests.clock import earlier_today
 from tests.donations.test_collection import GOOD_VITALS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -27,21 +25,20 @@ COLLECTORS = 4
 
 
 def test_concurrent_donations_on_one_screening_record_one_unit_and_one_payment(
-    staff, site, paid_program, donor
+    staff, site, paid_program, donor, business_day
 ):
     screening = services.screening_record(
         actor=staff["screener"], donor=donor, site=site, procedure="whole_blood", vitals=GOOD_VITALS
     )
-    year = f"{TODAY:%y}"
+    year = f"{business_day:%y}"
     services.din_stock_receive(
-        actor=None, site=site, year=year, first_sequence=1, last_sequence=100, received_on=TODAY
+        actor=None, site=site, year=year, first_sequence=1, last_sequence=100, received_on=business_day
     )
     dins = [Din("W0001", year, f"{number + 1:06d}", "01").data_content for number in range(COLLECTORS)]
     barrier = threading.Barrier(COLLECTORS)
     recorded: list[str] = []
     refused: list[DomainError] = []
     errors: list[BaseException] = []
-    now = timezone.now()
 
     def collect(number: int) -> None:
         try:
@@ -50,8 +47,8 @@ def test_concurrent_donations_on_one_screening_record_one_unit_and_one_payment(
                 actor=staff["phlebotomist"],
                 screening=screening,
                 raw_din=dins[number],
-                started_at=now - timedelta(minutes=10),
-                ended_at=now - timedelta(minutes=1),
+                started_at=earlier_today(site, minutes=10),
+                ended_at=earlier_today(site, minutes=1),
                 volume_ml=500,
                 bag_lot="BAG-1",
                 outcome="complete",

@@ -20,6 +20,7 @@ from hemaops.donations import drive_selectors, drive_services, services
 from hemaops.donations.models import AppointmentSlot, DinLabelStock, Donation, Drive, Screening
 from hemaops.donors.models import Donor
 from hemaops.isbt128.din import Din
+from tests.clock import earlier_today
 from tests.donations.drive_factories import bus_make, donor_make, drive_make, mobile_program_make, slot_make
 from tests.donations.paid_programs import give
 from tests.donations.test_collection import GOOD_VITALS
@@ -356,15 +357,14 @@ def test_the_api_screens_at_a_drive_and_the_donation_says_its_program_and_classi
     assert Screening.objects.get().drive == today.drive
 
     client.force_login(staff["phlebotomist"])
-    now = timezone.now()
     collected = _post(
         client,
         "/donations",
         {
             "screening": body["id"],
             "din": today.din().data_content,
-            "started_at": (now - timedelta(minutes=1)).isoformat(),
-            "ended_at": now.isoformat(),
+            "started_at": earlier_today(today.bus, minutes=1).isoformat(),
+            "ended_at": earlier_today(today.bus, minutes=0).isoformat(),
             "volume_ml": 480,
             "bag_lot": "LOT-9",
             "outcome": "complete",

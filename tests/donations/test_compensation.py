@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from hemaops.core.errors import DomainError, PermissionDeniedError
 from hemaops.core.models import Program
@@ -16,13 +15,8 @@ from hemaops.donations import compensation_selectors, compensation_services, ser
 from hemaops.donations.models import CompensationRate, Donation, IssuedDin
 from hemaops.donors.models import DonorTypePeriod
 from hemaops.finance.models import JournalEntry
-from tests.donations.paid_programs import (
-    TODAY,
-    YEAR_START,
-    backdating,
-    donor_make,
-    give,
-)
+from tests.clock import earlier_today
+from tests.donations.paid_programs import backdating, donor_make, give, year_start
 from tests.donations.test_collection import GOOD_VITALS
 
 
@@ -53,7 +47,7 @@ def test_a_volunteer_programs_unit_pays_nothing_and_posts_nothing(staff, site, p
 
 
 def test_a_paid_program_without_a_rate_for_the_procedure_refuses_and_saves_nothing(
-    staff, site, paid_program, manager
+    staff, site, paid_program, manager, business_day
 ):
     CompensationRate.objects.filter(procedure="whole_blood").delete()
     screening = services.screening_record(
@@ -63,16 +57,15 @@ def test_a_paid_program_without_a_rate_for_the_procedure_refuses_and_saves_nothi
         procedure="whole_blood",
         vitals=GOOD_VITALS,
     )
-    now = timezone.now()
     with pytest.raises(DomainError) as refused:
         services.donation_record(
             actor=staff["phlebotomist"],
             screening=screening,
             din=services.din_generate(
-                actor=staff["phlebotomist"], site=site, year=str(TODAY.year)[2:]
+                actor=staff["phlebotomist"], site=site, year=str(business_day.year)[2:]
             ).issued,
-            started_at=now - timedelta(minutes=10),
-            ended_at=now - timedelta(minutes=1),
+            started_at=earlier_today(site, minutes=10),
+            ended_at=earlier_today(site, minutes=1),
             volume_ml=500,
             bag_lot="BAG-1",
             outcome="complete",
@@ -84,19 +77,17 @@ def test_a_paid_program_without_a_rate_for_the_procedure_refuses_and_saves_nothi
 
 
 def test_converting_to_volunteer_stops_compensation_switches_the_type_and_moves_the_donors(
-    staff, site, paid_program, manager
+    staff, site, paid_program, manager, business_day
 ):
     backdating(staff["screener"], staff["phlebotomist"])
-    before = give(
-        staff, donor_make("Early", paid_program, "paid"), site, on=timezone.now() - timedelta(days=3)
-    )
+    before = give(staff, donor_make("Early", paid_program, "paid"), site, days_ago=3)
     converted = donor_make("Loyal", paid_program, "paid")
 
     compensation_services.program_donor_basis_set(
         actor=manager,
         program=paid_program,
         basis="volunteer",
-        effective_from=TODAY - timedelta(days=1),
+        effective_from=business_day - timedelta(days=1),
         reason="Sherman Oaks goes volunteer",
     )
     after = give(staff, converted, site)
@@ -114,43 +105,63 @@ def test_converting_to_volunteer_stops_compensation_switches_the_type_and_moves_
     )
     periods = list(DonorTypePeriod.objects.filter(donor=converted).order_by("started_on"))
     assert [(p.donor_type, p.ended_on) for p in periods] == [
-        ("paid", TODAY - timedelta(days=1)),
+        ("paid", business_day - timedelta(days=1)),
         ("volunteer", None),
     ]
     assert JournalEntry.objects.filter(source_type="donations.donation").count() == 1
 
 
-def test_a_conversion_cannot_rewrite_units_already_collected_as_paid(staff, site, paid_program, manager):
+def test_a_conversion_cannot_rewrite_units_already_collected_as_paid(
+    staff, site, paid_program, manager, business_day
+):
     give(staff, donor_make("Today"), site)
     with pytest.raises(DomainError) as refused:
         compensation_services.program_donor_basis_set(
-            actor=manager, program=paid_program, basis="volunteer", effective_from=TODAY - timedelta(days=1)
+            actor=manager,
+            program=paid_program,
+            basis="volunteer",
+            effective_from=business_day - timedelta(days=1),
         )
     assert refused.value.field == "effective_from"
     assert refused.value.code == "units_recorded"
 
 
-def test_a_new_rate_closes_the_rate_in_force_and_later_units_take_it(staff, site, paid_program, manager):
+def test_a_new_rate_closes_the_rate_in_force_and_later_units_take_it(
+    staff, site, paid_program, manager, business_day
+):
     new = compensation_services.compensation_rate_set(
-        actor=manager, program=paid_program, procedure="whole_blood", amount="35.00", effective_from=TODAY
+        actor=manager,
+        program=paid_program,
+        procedure="whole_blood",
+        amount="35.00",
+        effective_from=business_day,
     )
     old = CompensationRate.objects.get(
-        program=paid_program, procedure="whole_blood", effective_from=YEAR_START
+        program=paid_program, procedure="whole_blood", effective_from=year_start(business_day)
     )
-    assert old.effective_until == TODAY - timedelta(days=1)
+    assert old.effective_until == business_day - timedelta(days=1)
     donation = give(staff, donor_make("Newrate"), site)
     assert donation.compensation_rate == new
     assert donation.compensation_amount == Decimal("35.00")
 
 
-def test_a_rate_change_cannot_rewrite_what_a_donor_was_paid(staff, site, paid_program, manager):
+def test_a_rate_change_cannot_rewrite_what_a_donor_was_paid(staff, site, paid_program, manager, business_day):
     give(staff, donor_make("Paidtoday"), site)
     with pytest.raises(DomainError) as refused:
         compensation_services.compensation_rate_set(
-            actor=manager, program=paid_program, procedure="whole_blood", amount="40.00", effective_from=TODAY
+            actor=manager,
+            program=paid_program,
+            procedure="whole_blood",
+            amount="40.00",
+            effective_from=business_day,
         )
     assert refused.value.field == "effective_from"
     assert refused.value.code == "units_recorded"
+
+
+def _from_year_start(value, business_day):
+    """A case's dates are days from this year's January 1, known only once the test runs."""
+    return year_start(business_day) + timedelta(days=value) if isinstance(value, int) else value
 
 
 @pytest.mark.parametrize(
@@ -160,21 +171,18 @@ def test_a_rate_change_cannot_rewrite_what_a_donor_was_paid(staff, site, paid_pr
         ({"amount": "12.345"}, "amount"),
         ({"amount": "twelve"}, "amount"),
         ({"procedure": "granulocytes"}, "procedure"),
-        (
-            {"effective_until": YEAR_START - timedelta(days=1), "effective_from": YEAR_START},
-            "effective_until",
-        ),
-        ({"effective_from": YEAR_START}, "effective_from"),  # not after the last rate
+        ({"effective_until": -1, "effective_from": 0}, "effective_until"),  # days from January 1
+        ({"effective_from": 0}, "effective_from"),  # not after the last rate
     ],
 )
-def test_bad_rates_name_the_field_and_change_nothing(paid_program, manager, changes, field):
+def test_bad_rates_name_the_field_and_change_nothing(paid_program, manager, changes, field, business_day):
     arguments = {
         "actor": manager,
         "program": paid_program,
         "procedure": "whole_blood",
         "amount": "31.00",
-        "effective_from": TODAY,
-        **changes,
+        "effective_from": business_day,
+        **{key: _from_year_start(value, business_day) for key, value in changes.items()},
     }
     count = CompensationRate.objects.count()
     with pytest.raises(DomainError) as refused:
@@ -183,7 +191,9 @@ def test_bad_rates_name_the_field_and_change_nothing(paid_program, manager, chan
     assert CompensationRate.objects.count() == count
 
 
-def test_only_collections_programs_pay_donors_and_only_program_managers_set_it(company, manager, staff):
+def test_only_collections_programs_pay_donors_and_only_program_managers_set_it(
+    company, manager, staff, business_day
+):
     apheresis = reference_data_save(
         actor=None,
         instance=Program(
@@ -197,7 +207,7 @@ def test_only_collections_programs_pay_donors_and_only_program_managers_set_it(c
     )
     with pytest.raises(DomainError) as refused:
         compensation_services.program_donor_basis_set(
-            actor=manager, program=apheresis, basis="paid", effective_from=TODAY
+            actor=manager, program=apheresis, basis="paid", effective_from=business_day
         )
     assert refused.value.field == "program"
     with pytest.raises(PermissionDeniedError):
@@ -206,30 +216,37 @@ def test_only_collections_programs_pay_donors_and_only_program_managers_set_it(c
             program=apheresis,
             procedure="plasma",
             amount="5",
-            effective_from=TODAY,
+            effective_from=business_day,
         )
 
 
-def test_an_unknown_basis_names_the_field(program, manager):
+def test_an_unknown_basis_names_the_field(program, manager, business_day):
     with pytest.raises(DomainError) as refused:
         compensation_services.program_donor_basis_set(
-            actor=manager, program=program, basis="sometimes", effective_from=TODAY
+            actor=manager, program=program, basis="sometimes", effective_from=business_day
         )
     assert refused.value.field == "basis"
 
 
-def test_figures_show_the_volumes_before_and_after_the_conversion(staff, site, paid_program, manager):
+def test_figures_show_the_volumes_before_and_after_the_conversion(
+    staff, site, paid_program, manager, business_day
+):
     backdating(staff["screener"], staff["phlebotomist"])
     for number, name in enumerate(["Adams", "Baker", "Chen", "Diaz"]):
-        give(staff, donor_make(name), site, on=timezone.now() - timedelta(days=10 + number))
+        give(staff, donor_make(name), site, days_ago=10 + number)
     compensation_services.program_donor_basis_set(
-        actor=manager, program=paid_program, basis="volunteer", effective_from=TODAY - timedelta(days=6)
+        actor=manager,
+        program=paid_program,
+        basis="volunteer",
+        effective_from=business_day - timedelta(days=6),
     )
     give(staff, donor_make("After"), site)
 
-    figures = compensation_selectors.program_figures(paid_program, TODAY - timedelta(days=14), TODAY)
+    figures = compensation_selectors.program_figures(
+        paid_program, business_day - timedelta(days=14), business_day
+    )
 
-    assert figures.conversion_on == TODAY - timedelta(days=6)
+    assert figures.conversion_on == business_day - timedelta(days=6)
     assert figures.before.units == 4
     assert figures.after.units == 1
     assert figures.total_units == 5

@@ -6,18 +6,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from django.utils import timezone
-
 from hemaops.core import roles
 from hemaops.donations import compensation_services
 from hemaops.donations.models import CompensationRate, ProgramDonorBasis
-from tests.donations.paid_programs import (
-    TODAY,
-    YEAR_START,
-    backdating,
-    donor_make,
-    give,
-)
+from tests.donations.paid_programs import backdating, donor_make, give, year_start
 
 
 def _post(client, path, body):
@@ -31,16 +23,20 @@ def test_program_manager_sees_the_programs_and_a_phlebotomist_does_not(login, ma
     assert login(make_user(roles.PHLEBOTOMIST)).get("/donations/programs/").status_code == 403
 
 
-def test_the_program_page_sets_a_rate_and_the_basis(login, program, manager):
+def test_the_program_page_sets_a_rate_and_the_basis(login, program, manager, business_day):
     client = login(manager)
     response = client.post(
         f"/donations/programs/{program.code}/basis/",
-        {"basis": "paid", "effective_from": YEAR_START.isoformat(), "reason": "platelet donors paid"},
+        {
+            "basis": "paid",
+            "effective_from": year_start(business_day).isoformat(),
+            "reason": "platelet donors paid",
+        },
     )
     assert response.status_code == 302
     response = client.post(
         f"/donations/programs/{program.code}/rates/",
-        {"procedure": "platelets", "amount": "50.00", "effective_from": YEAR_START.isoformat()},
+        {"procedure": "platelets", "amount": "50.00", "effective_from": year_start(business_day).isoformat()},
     )
     assert response.status_code == 302
     assert ProgramDonorBasis.objects.get(program=program).basis == "paid"
@@ -51,10 +47,10 @@ def test_the_program_page_sets_a_rate_and_the_basis(login, program, manager):
     assert "<strong>paid</strong>" in page
 
 
-def test_a_bad_amount_is_shown_on_its_field_and_nothing_is_saved(login, program, manager):
+def test_a_bad_amount_is_shown_on_its_field_and_nothing_is_saved(login, program, manager, business_day):
     response = login(manager).post(
         f"/donations/programs/{program.code}/rates/",
-        {"procedure": "platelets", "amount": "50.005", "effective_from": TODAY.isoformat()},
+        {"procedure": "platelets", "amount": "50.005", "effective_from": business_day.isoformat()},
     )
     assert response.status_code == 400
     form = response.context["rate_form"]
@@ -63,18 +59,22 @@ def test_a_bad_amount_is_shown_on_its_field_and_nothing_is_saved(login, program,
 
 
 def test_the_figures_page_draws_the_chart_and_the_before_and_after_table(
-    login, staff, site, program, manager, ledger
+    login, staff, site, program, manager, ledger, business_day
 ):
     backdating(staff["screener"], staff["phlebotomist"])
     compensation_services.program_donor_basis_set(
-        actor=manager, program=program, basis="paid", effective_from=YEAR_START
+        actor=manager, program=program, basis="paid", effective_from=year_start(business_day)
     )
     compensation_services.compensation_rate_set(
-        actor=manager, program=program, procedure="whole_blood", amount="30.00", effective_from=YEAR_START
+        actor=manager,
+        program=program,
+        procedure="whole_blood",
+        amount="30.00",
+        effective_from=year_start(business_day),
     )
-    give(staff, donor_make("Early"), site, on=timezone.now() - timedelta(days=8))
+    give(staff, donor_make("Early"), site, days_ago=8)
     compensation_services.program_donor_basis_set(
-        actor=manager, program=program, basis="volunteer", effective_from=TODAY - timedelta(days=2)
+        actor=manager, program=program, basis="volunteer", effective_from=business_day - timedelta(days=2)
     )
     give(staff, donor_make("Later"), site)
 
@@ -83,16 +83,16 @@ def test_the_figures_page_draws_the_chart_and_the_before_and_after_table(
     assert "<svg" in page
     assert "1 paid" in page
     assert "1 volunteer" in page
-    assert f"volunteer from {TODAY - timedelta(days=2)}" in page
+    assert f"volunteer from {business_day - timedelta(days=2)}" in page
     assert "Before and after the conversion" in page
 
 
-def test_api_reads_and_sets_rates_and_names_bad_fields(login, make_user, program, manager):
+def test_api_reads_and_sets_rates_and_names_bad_fields(login, make_user, program, manager, business_day):
     client = login(manager)
     created = _post(
         client,
         f"/api/v1/donations/programs/{program.code}/rates",
-        {"procedure": "whole_blood", "amount": "25.00", "effective_from": TODAY.isoformat()},
+        {"procedure": "whole_blood", "amount": "25.00", "effective_from": business_day.isoformat()},
     )
     assert created.status_code == 201
     assert created.json()["rates"][0]["amount"] == "25.00"
@@ -100,7 +100,7 @@ def test_api_reads_and_sets_rates_and_names_bad_fields(login, make_user, program
     refused = _post(
         client,
         f"/api/v1/donations/programs/{program.code}/rates",
-        {"procedure": "granulocytes", "amount": "25.00", "effective_from": TODAY.isoformat()},
+        {"procedure": "granulocytes", "amount": "25.00", "effective_from": business_day.isoformat()},
     )
     assert refused.status_code == 400
     assert refused.json()["error"]["field"] == "procedure"

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from hemaops.core import roles
 from hemaops.core.errors import ConflictError, PermissionDeniedError
@@ -19,6 +17,7 @@ from hemaops.donations import oversight_nav, services
 from hemaops.donations.errors import DonationsError
 from hemaops.donations.models import AdverseReaction
 from hemaops.donations.oversight_services import adverse_reaction_review
+from tests.clock import earlier_today
 from tests.donations.test_collection import collect, screen
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +47,7 @@ def _reaction(staff, donation, severity="severe", reportable=False, minutes_ago=
         kind="vasovagal",
         severity=severity,
         care_given="Legs raised, fluids",
-        occurred_at=timezone.now() - timedelta(minutes=minutes_ago),
+        occurred_at=earlier_today(donation.site, minutes=minutes_ago),
         reportable=reportable,
     )
 
