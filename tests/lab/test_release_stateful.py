@@ -185,9 +185,9 @@ class ReleaseMachine(RuleBasedStateMachine):
         self.savepoint = transaction.savepoint()
         self.models = [Model() for _ in range(DONATIONS)]
         self.files: list[bytes] = []
-        # After the donations were collected (12 minutes before the world was made), never in
-        # the future; one millisecond a result keeps the results in the order they came.
-        self.clock = timezone.now() - timedelta(minutes=5)
+        # After the donations were collected, never in the future (they end minutes before the
+        # world was made); one millisecond a result keeps the results in the order they came.
+        self.clock = max(donation.ended_at for donation in world.donations)
         self.pools = 0
 
     def teardown(self) -> None:
