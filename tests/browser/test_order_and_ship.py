@@ -104,10 +104,17 @@ def test_a_hospital_user_orders_and_a_clerk_ships_the_scanned_units(
     screenshot(page, "distribution-wrong-unit-refused")
     assert not shipment.items.filter(scanned_at__isnull=False).exists()
 
+    # A scan redraws the pick list in place (htmx): the page is not reloaded, so the marker set
+    # on it survives, and the scanner's field keeps the focus for the next label.
+    page.evaluate("window.sameDocument = true")
     for count, unit in enumerate(ordered, start=1):
         _scan(page, unit)
-        expect(page.locator(".messages")).to_contain_text(f"Scanned {unit.din} {unit.product_code}.")
+        expect(page.locator("#last-scan")).to_have_text(f"Scanned {unit.din} {unit.product_code}.")
         expect(page.locator("#items h2")).to_contain_text(f"{count} of 2 scanned")
+        expect(page.get_by_label("Scanned bar codes")).to_be_focused()
+        expect(page.get_by_label("Scanned bar codes")).to_have_value("")
+    assert page.evaluate("window.sameDocument") is True
+    screenshot(page, "distribution-units-scanned")
     page.get_by_role("button", name="Ship", exact=True).click()
     expect(page.locator(".messages")).to_contain_text(f"Shipment {shipment.number} shipped.")
     expect(page.locator("#shipment-status")).to_have_text("Shipped")

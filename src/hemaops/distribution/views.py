@@ -245,7 +245,9 @@ def _shipment_page(
     disposition_forms: dict[int, DispositionForm] | None = None,
     return_forms: dict[int, ReturnForm] | None = None,
     refusals: list[str] | None = None,
+    last_scan: str = "",
 ) -> HttpResponse:
+    """The shipment's page; to htmx's scan only its pick list and scan form (``#pick``)."""
     actor = page_actor(request)
     shipment = selectors.shipment_detail(shipment)
     can_dispose = actor.has_perm(REPORT_DISPOSITION)
@@ -270,9 +272,10 @@ def _shipment_page(
             }
         )
     scanned = sum(1 for row in rows if row["item"].scanned_at)
+    template = "distribution/shipment_detail.html"
     return render(
         request,
-        "distribution/shipment_detail.html",
+        f"{template}#pick" if request.headers.get("HX-Request") else template,
         {
             "shipment": shipment,
             "rows": rows,
@@ -283,6 +286,7 @@ def _shipment_page(
             "scan_form": scan_form or ScanForm(auto_id="id_scan_%s"),
             "receive_form": receive_form or ReceiveForm(auto_id="id_receive_%s"),
             "refusals": refusals or [],
+            "last_scan": last_scan,
         },
     )
 
@@ -310,7 +314,10 @@ def scan_unit(request: HttpRequest, pk: int) -> HttpResponse:
         except DomainError as error:
             form_error(form, error, {"scans": "scans", "unit": "scans", "din": "scans"})
         else:
-            messages.success(request, f"Scanned {item.unit.din} {item.unit.product_code}.")
+            scanned = f"Scanned {item.unit.din} {item.unit.product_code}."
+            if request.headers.get("HX-Request"):
+                return _shipment_page(request, shipment, last_scan=scanned)
+            messages.success(request, scanned)
             return redirect("distribution:shipment_detail", pk=shipment.pk)
     return _shipment_page(request, shipment, scan_form=form)
 
