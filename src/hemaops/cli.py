@@ -28,6 +28,9 @@ COMMANDS: dict[str, str] = {
     "invoices_issue": "Issue the invoices due (past months, shipments): invoices_issue [--date YYYY-MM-DD]",
 }
 
+# The demo company is in California: its pages keep its time, not the server's UTC.
+DEMO_TIME_ZONE = "America/Los_Angeles"
+
 
 def _help() -> str:
     width = max(len(name) for name in COMMANDS)
@@ -59,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hemaops.settings")
     from hemaops.keys import default_home, ensure_keys, missing_key_message
 
+    if args[0] == "demo":
+        os.environ.setdefault("HEMAOPS_TIME_ZONE", DEMO_TIME_ZONE)
     if args[0] in ("init", "demo"):
         for path in ensure_keys(default_home()):
             print(f"created {path}")  # noqa: T201

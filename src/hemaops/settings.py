@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from hemaops.env import env_bool, env_choice, env_int, env_list, env_path, env_str
+from hemaops.env import env_bool, env_choice, env_int, env_list, env_path, env_str, env_time_zone
 from hemaops.keys import AUDIT_KEY_FILE, MINIMUM_KEY_LENGTH, SECRET_KEY_FILE, read_key
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -167,7 +167,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# The establishment's time zone: pages show times in it, forms read typed times in it, and a
+# "today" that no site answers for (an invoice's age, the ledger's period) is its date. Each site
+# and hospital keeps its own zone for its own business day (a collection, an expiry at 23:59).
+TIME_ZONE = env_time_zone("HEMAOPS_TIME_ZONE", "UTC")
 USE_I18N = False
 USE_TZ = True
 

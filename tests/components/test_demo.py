@@ -13,6 +13,7 @@ import pytest
 from django.db.models import F, Q
 from django.utils import timezone
 
+from hemaops.cli import DEMO_TIME_ZONE
 from hemaops.components import demo as components_demo
 from hemaops.components.models import StorageLocation, TemperatureImport, TemperatureReading, UnitHold
 from hemaops.components.selectors import excursions_pending
@@ -29,7 +30,8 @@ def _load_demos_through_components() -> None:
 
 
 @pytest.fixture
-def demo(db):
+def demo(db, settings):
+    settings.TIME_ZONE = DEMO_TIME_ZONE  # as `hemaops demo` runs
     started = timezone.now()
     _load_demos_through_components()
     return started

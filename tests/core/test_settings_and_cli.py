@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from hemaops.cli import COMMANDS
 from hemaops.core import roles
 from hemaops.core.models import Site
-from hemaops.env import env_bool, env_int, env_list, env_path
+from hemaops.env import env_bool, env_int, env_list, env_path, env_time_zone
 
 HEMAOPS = [sys.executable, "-m", "hemaops"]
 
@@ -54,6 +54,16 @@ def _environment(home: Path, **extra: str) -> dict[str, str]:
             " , ",
             "HEMAOPS_X must list at least one",
         ),
+        (
+            lambda env: env_time_zone("HEMAOPS_X", "UTC", environ=env),
+            "Pacific",
+            "HEMAOPS_X must be an IANA time zone such as America/Los_Angeles; got 'Pacific'",
+        ),
+        (
+            lambda env: env_time_zone("HEMAOPS_X", "UTC", environ=env),
+            "../etc/passwd",
+            "HEMAOPS_X must be an IANA time zone",
+        ),
     ],
 )
 def test_a_bad_setting_names_the_variable_and_the_reason(reader, raw, message):
@@ -67,6 +77,8 @@ def test_an_empty_value_means_the_default():
         "HEMAOPS_REQUIRE_SECOND_FACTOR", default=True, environ={"HEMAOPS_REQUIRE_SECOND_FACTOR": ""}
     )
     assert env_int("HEMAOPS_X", 5, environ={"HEMAOPS_X": " "}) == 5
+    assert env_time_zone("HEMAOPS_X", "UTC", environ={"HEMAOPS_X": ""}) == "UTC"
+    assert env_time_zone("HEMAOPS_X", "UTC", environ={"HEMAOPS_X": " Asia/Tokyo "}) == "Asia/Tokyo"
 
 
 def test_a_bad_log_level_stops_start_up_with_one_line(tmp_path):
@@ -175,6 +187,8 @@ def test_demo_serves_healthz_on_a_fresh_home_and_a_second_run_duplicates_nothing
             f"http://127.0.0.1:{port}/static/hemaops/htmx.min.js", timeout=5
         ) as asset:
             assert asset.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as login:
+            assert "Times are in America/Los_Angeles." in login.read().decode()
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=30)

@@ -8,6 +8,7 @@ import pytest
 
 from hemaops.billing.models import Charge, Contract, Invoice, PriceEntry, Receipt, ReceiptApplication
 from hemaops.billing.rules import SURCHARGE_DELIVERY, SURCHARGE_IRRADIATION, SURCHARGE_STAT
+from hemaops.cli import DEMO_TIME_ZONE
 from hemaops.components.models import Product, Unit
 from hemaops.core.demo import DemoLogins, demo_loaders
 from hemaops.distribution.models import (
@@ -50,7 +51,8 @@ def _counts() -> dict[str, int]:
 
 
 @pytest.fixture
-def demo(db) -> dict[str, int]:
+def demo(db, settings) -> dict[str, int]:
+    settings.TIME_ZONE = DEMO_TIME_ZONE  # as `hemaops demo` runs
     _load_demos()
     return _counts()
 

@@ -6,7 +6,8 @@ the usage report — and another hospital's user getting a 404 with nothing chan
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -219,6 +220,57 @@ def test_clerk_allocates_creates_a_shipment_scans_and_ships(login, people, contr
     manifest = client.get(reverse("distribution:shipment_manifest", args=[shipment.pk]))
     assert manifest["Content-Type"] == "application/json"
     assert wanted.din in json.dumps(json.loads(manifest.content))
+
+
+def test_a_scan_through_htmx_redraws_only_the_pick_list_and_names_a_refusal(
+    login, people, contract, hospital, stock
+):
+    units = stock("A0002", "O", "pos", count=2)
+    order = place(people["hospital_user"], hospital)
+    [allocation] = services.order_allocate(actor=people["clerk"], order=order).allocated
+    [wanted] = [unit for unit in units if unit.pk == allocation.unit_id]
+    [stranger] = [unit for unit in units if unit.pk != allocation.unit_id]
+    shipment = services.shipment_create(actor=people["clerk"], order=order)
+    client = login(people["clerk"])
+    scan_url = reverse("distribution:scan_unit", args=[shipment.pk])
+
+    refused = client.post(
+        scan_url, {"scans": "\n".join(label_scans(stranger))}, headers={"HX-Request": "true"}
+    )
+    fragment = refused.content.decode()
+    assert refused.status_code == 200
+    assert fragment.lstrip().startswith('<div id="pick">')
+    assert "<html" not in fragment
+    assert stranger.din in str(refused.context["scan_form"].errors["scans"])
+    assert "0 of 1 scanned" in fragment
+    assert not ShipmentItem.objects.filter(scanned_at__isnull=False).exists()
+
+    scanned = client.post(scan_url, {"scans": "\n".join(label_scans(wanted))}, headers={"HX-Request": "true"})
+    fragment = scanned.content.decode()
+    assert scanned.status_code == 200
+    assert "<html" not in fragment
+    assert "1 of 1 scanned" in fragment
+    assert f"Scanned {wanted.din} {wanted.product_code}." in fragment
+    assert ShipmentItem.objects.get(shipment=shipment).scanned_at is not None
+
+
+def test_the_pages_show_times_in_the_establishments_time_zone(
+    login, people, contract, hospital, stock, settings
+):
+    settings.TIME_ZONE = "America/Los_Angeles"  # HEMAOPS_TIME_ZONE, as the demo sets it
+    shipment = shipped(people, hospital, stock)
+    expires_at = shipment.items.get().unit.expires_at
+    page = (
+        login(people["clerk"])
+        .get(reverse("distribution:shipment_detail", args=[shipment.pk]))
+        .content.decode()
+    )
+
+    local = expires_at.astimezone(ZoneInfo("America/Los_Angeles"))
+    assert f"{local:%H:%M}" == "23:59"  # the site's expiry convention
+    assert f"{local:%Y-%m-%d %H:%M}" in page
+    assert f"{expires_at.astimezone(UTC):%Y-%m-%d %H:%M}" not in page
+    assert "Times are in America/Los_Angeles." in page
 
 
 def test_a_shipment_not_fully_scanned_is_not_shipped_and_says_why(login, people, contract, hospital, stock):

@@ -40,7 +40,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username.ljust(width)}  {role:<24} {note}")
         self.stdout.write("")
         if options["no_serve"]:
-            self.stdout.write("Demo data ready. Start the server with: hemaops serve")
+            self.stdout.write(
+                "Demo data ready. Start the server with: "
+                f"HEMAOPS_TIME_ZONE={settings.TIME_ZONE} hemaops serve"
+            )
             return
         check_ready_to_serve()
         run_gunicorn(host="127.0.0.1", port=options["port"], workers=2, stdout=self.stdout)
