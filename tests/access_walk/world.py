@@ -533,8 +533,10 @@ def _month_start(months_ago: int) -> date:
 def _billing_world(cast: Cast) -> dict[str, Any]:
     """Both hospitals' contracts pricing the catalogue (the other hospital's user orders for its
     own); on the walk hospital's (monthly): three months ago invoiced, two months ago a charge
-    per role that may credit one, last month one more (the oldest unbilled months are what the
-    invoicing routes bill, one per role)."""
+    per role that may credit one, last month and this month one more each (the oldest unbilled
+    months are what the invoicing routes bill, one per role). This month's charge is the world's
+    own: the shipments' charges fall in last month when the walk starts just after midnight on
+    the first."""
     contract = contract_for(cast.hospital, "C-CEDARS-1")
     contract_for(cast.other_hospital, "C-MERCY-1", invoicing=Contract.Invoicing.PER_SHIPMENT)
     numbers = itertools.count(1)
@@ -566,6 +568,7 @@ def _billing_world(cast: Cast) -> dict[str, Any]:
     )
     credits = {role: charge(_month_start(2)).pk for role in sorted(BILLING_WRITERS)}
     charge(_month_start(1))
+    charge(_month_start(0))
     return {"contract": contract.pk, "invoice": invoice.pk, "charge": credits}
 
 
