@@ -17,9 +17,11 @@ issued only for what is unbilled; the receipt by its reference."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from hemaops.billing import services as billing_services
@@ -123,10 +125,18 @@ def _received(hospital_user: User, clerk: User, shipment: Shipment) -> None:
         )
 
 
+def _billing_day(**charges: object) -> date:
+    """Today, or a later day one of ``charges`` already bears: a shipment is dated on its
+    hospital's day, which for the Baltimore hospital is tomorrow from 9 pm in California. The
+    demo bills what it shipped, as of that day, rather than leave the hospital without an invoice."""
+    today: date = timezone.localdate()
+    latest: date | None = Charge.objects.filter(**charges).aggregate(latest=Max("occurred_on"))["latest"]
+    return max(today, latest) if latest is not None else today
+
+
 def _invoices(accountant: User | None) -> None:
-    today = timezone.localdate()
-    billing_services.invoices_issue_due(actor=accountant, on=today)  # per shipment; earlier months
-    month = today.replace(day=1)
+    billing_services.invoices_issue_due(actor=accountant, on=_billing_day())  # per shipment; earlier months
+    month = timezone.localdate().replace(day=1)
     monthly = Contract.objects.filter(invoicing=Contract.Invoicing.MONTHLY).order_by("pk")
     for contract in monthly:
         # The demo invoices this month to date, so the monthly contract has an invoice too.
@@ -134,7 +144,10 @@ def _invoices(accountant: User | None) -> None:
             contract=contract, invoice__isnull=True, credit_note__isnull=True, occurred_on__gte=month
         ).exists():
             billing_services.invoice_issue(
-                actor=accountant, contract=contract, issued_on=today, period_start=month
+                actor=accountant,
+                contract=contract,
+                issued_on=_billing_day(contract=contract),
+                period_start=month,
             )
 
 
@@ -148,7 +161,7 @@ def _receipt(accountant: User | None) -> None:
         actor=accountant,
         hospital=invoice.hospital,
         reference=RECEIPT_REFERENCE,
-        received_on=timezone.localdate(),
+        received_on=_billing_day(hospital=invoice.hospital),
         amount=invoice.total,
         applications=[billing_services.ApplicationInput(invoice_number=invoice.number, amount=invoice.total)],
     )
