@@ -10,26 +10,29 @@ the run (CI once ran across Los Angeles midnight and refused 136 tests' collecti
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
 from hemaops.core.models import Site
 
 
+def site_day(site: Site) -> date:
+    """The site's business day now: its own date, not the server's UTC one."""
+    return timezone.now().astimezone(zoneinfo.ZoneInfo(site.time_zone)).date()
+
+
 def earlier_today(site: Site, *, minutes: float) -> datetime:
-    """``minutes`` before now, or the site's last midnight if that is later. Later arguments
-    give later or equal moments, none in the future, so a timeline built from decreasing
+    """``minutes`` before now, or the site's last midnight if that is later. Fewer minutes
+    give a later or equal moment, never one in the future, so a timeline built from decreasing
     ``minutes`` keeps its order on the site's one business day."""
-    zone = zoneinfo.ZoneInfo(site.time_zone)
     now = timezone.now()
-    midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+    midnight = datetime.combine(site_day(site), time(0), tzinfo=zoneinfo.ZoneInfo(site.time_zone))
     return max(now - timedelta(minutes=minutes), midnight)
 
 
 def noon_days_ago(site: Site, days: int) -> datetime:
     """Noon at ``site``, ``days`` business days ago: a moment whose day no test's minutes can
     cross."""
-    zone = zoneinfo.ZoneInfo(site.time_zone)
-    day = timezone.now().astimezone(zone).date() - timedelta(days=days)
-    return datetime.combine(day, time(12), tzinfo=zone)
+    day = site_day(site) - timedelta(days=days)
+    return datetime.combine(day, time(12), tzinfo=zoneinfo.ZoneInfo(site.time_zone))

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable
 from datetime import date
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from hemaops.core import roles
 from hemaops.core.models import Company, Hospital, Program, Site, User
 from hemaops.core.services import reference_data_save, user_create
+from tests.clock import site_day
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -108,7 +107,7 @@ def business_day(site) -> date:
     """The site's business day as the test starts: Los Angeles's date, not the server's UTC one
     (they differ from 00:00 UTC to local midnight), read per test so a run that crosses local
     midnight does not keep yesterday's."""
-    return timezone.now().astimezone(zoneinfo.ZoneInfo(site.time_zone)).date()
+    return site_day(site)
 
 
 @pytest.fixture
