@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "hemaops.core.middleware.RequestIdMiddleware",
     "hemaops.core.middleware.SecondFactorMiddleware",
+    "hemaops.core.middleware.HospitalTimeZoneMiddleware",
     "hemaops.core.middleware.DomainErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -99,6 +99,36 @@ def test_a_hospital_user_places_an_order_through_the_page_and_sees_it(
     assert "Placed" in detail
 
 
+def test_a_needed_by_time_is_the_hospitals_and_its_users_read_their_own_clock(
+    login, people, other_contract, other_hospital, settings
+):
+    settings.TIME_ZONE = "America/Los_Angeles"  # the establishment's clock
+    baltimore = ZoneInfo("America/New_York")
+    needed = (timezone.now() + timedelta(days=2)).astimezone(baltimore)
+    needed = needed.replace(hour=8, minute=0, second=0, microsecond=0)
+    typed = {"priority": "routine", "needed_by": f"{needed:%Y-%m-%dT%H:%M}", **line_data()}
+
+    # The Baltimore hospital's own user types 08:00, and its pages say 08:00 on its clock.
+    portal = login(people["other_hospital_user"])
+    assert portal.post(reverse("distribution:order_new"), {**typed, "note": "own"}).status_code == 302
+    own = Order.objects.get(note="own")
+    assert own.needed_by == needed
+    page = portal.get(reverse("distribution:order_detail", args=[own.pk])).content.decode()
+    assert f"{needed:%Y-%m-%d} 08:00" in page
+    assert "Times are in America/New_York." in page
+
+    # A clerk in Los Angeles ordering on its behalf types the hospital's 08:00 as well; the
+    # clerk's pages show it as 05:00 on the establishment's clock.
+    clerk = login(people["clerk"])
+    answer = clerk.post(reverse("distribution:order_new"), {**typed, "hospital": "mercy", "note": "by clerk"})
+    assert answer.status_code == 302
+    on_behalf = Order.objects.get(note="by clerk")
+    assert on_behalf.needed_by == needed
+    page = clerk.get(reverse("distribution:order_detail", args=[on_behalf.pk])).content.decode()
+    assert f"{needed:%Y-%m-%d} 05:00" in page
+    assert "Times are in America/Los_Angeles." in page
+
+
 def test_a_refused_line_is_shown_on_that_line_and_nothing_is_placed(login, people, contract):
     client = login(people["hospital_user"])
     answer = client.post(

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 
 from hemaops.core.errors import NotFoundError, PermissionDeniedError
 from hemaops.core.request_context import reset_request_id, set_request_id
@@ -57,6 +59,22 @@ class SecondFactorMiddleware:
                 )
             return redirect(f"/accounts/two-factor/?next={request.get_full_path()}")
         return self.get_response(request)
+
+
+class HospitalTimeZoneMiddleware:
+    """A hospital's users read and type times on their hospital's clock (an order needed by
+    08:00 in Baltimore); everyone else on the establishment's (``TIME_ZONE``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        hospital = user.hospital if user.is_authenticated and user.hospital_id else None
+        if hospital is None:
+            return self.get_response(request)
+        with timezone.override(zoneinfo.ZoneInfo(hospital.time_zone)):
+            return self.get_response(request)
 
 
 class DomainErrorMiddleware:

@@ -31,7 +31,7 @@ class OrderForm(forms.Form):
     needed_by = forms.DateTimeField(
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="Blank: as soon as the priority allows.",
+        help_text="The hospital's local time. Blank: as soon as the priority allows.",
     )
     delivery = forms.BooleanField(required=False, help_text="Delivered by the blood center (surcharge).")
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import re
+import zoneinfo
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from hemaops.core.charts import Series, stacked_bars
@@ -112,6 +115,14 @@ def orders_allocate(request: HttpRequest) -> HttpResponse:
     return redirect("distribution:order_list")
 
 
+def _on_hospital_clock(typed: datetime | None, hospital: Hospital) -> datetime | None:
+    """The form read the typed time on the page's clock; a "needed by" is on the hospital's
+    (the same clock for its own users, not for a clerk ordering on its behalf)."""
+    if typed is None:
+        return None
+    return timezone.make_naive(typed).replace(tzinfo=zoneinfo.ZoneInfo(hospital.time_zone))
+
+
 @permission_page(PLACE_ORDER)
 def order_new(request: HttpRequest) -> HttpResponse:
     actor = page_actor(request)
@@ -132,7 +143,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
                 hospital=hospital,
                 lines=[line.line_input() for line in used],
                 priority=data["priority"],
-                needed_by=data["needed_by"],
+                needed_by=_on_hospital_clock(data["needed_by"], hospital),
                 delivery=data["delivery"],
                 note=data["note"],
                 channel=Order.Channel.PORTAL if actor.hospital_id is not None else Order.Channel.STAFF,
