@@ -17,13 +17,15 @@ from tests.clock import earlier_today, noon_days_ago
 from tests.donations.test_collection import GOOD_VITALS
 
 
-def year_start(day: date) -> date:
-    return date(day.year, 1, 1)
+def paid_since(day: date) -> date:
+    """When the paid program began paying: January 1 of last year, so that a gift some days ago
+    is paid however early in January the test runs."""
+    return date(day.year - 1, 1, 1)
 
 
 @pytest.fixture
 def ledger(company, business_day):
-    """Cash and a donor compensation cost account, mapped; this fiscal year open."""
+    """Cash and a donor compensation cost account, mapped; last fiscal year and this one open."""
     cash = account_create(
         actor=None, code="1000", name="Cash", type="asset", group="cash_and_marketable_securities"
     )
@@ -31,7 +33,8 @@ def ledger(company, business_day):
     start = date(business_day.year - 1, 1, 1)
     account_mapping_set(actor=None, kind="system", key="cash", account=cash, effective_from=start)
     account_mapping_set(actor=None, kind="cost", key="donor_compensation", account=cost, effective_from=start)
-    fiscal_year_open(actor=None, fiscal_year=business_day.year)
+    for year in (business_day.year - 1, business_day.year):
+        fiscal_year_open(actor=None, fiscal_year=year)
     return {"cash": cash, "cost": cost}
 
 
@@ -42,12 +45,12 @@ def manager(make_user):
 
 @pytest.fixture
 def paid_program(program, manager, ledger, business_day):
-    """The fixed-site program pays its donors this year: whole blood $30, platelets $50."""
+    """The fixed-site program pays its donors since last year: whole blood $30, platelets $50."""
     compensation_services.program_donor_basis_set(
         actor=manager,
         program=program,
         basis="paid",
-        effective_from=year_start(business_day),
+        effective_from=paid_since(business_day),
         reason="paid platelet program",
     )
     for procedure, amount in (("whole_blood", "30.00"), ("platelets", "50.00")):
@@ -56,7 +59,7 @@ def paid_program(program, manager, ledger, business_day):
             program=program,
             procedure=procedure,
             amount=amount,
-            effective_from=year_start(business_day),
+            effective_from=paid_since(business_day),
         )
     return program
 

@@ -16,7 +16,7 @@ from hemaops.donations.models import CompensationRate, Donation, IssuedDin
 from hemaops.donors.models import DonorTypePeriod
 from hemaops.finance.models import JournalEntry
 from tests.clock import earlier_today
-from tests.donations.paid_programs import backdating, donor_make, give, year_start
+from tests.donations.paid_programs import backdating, donor_make, give, paid_since
 from tests.donations.test_collection import GOOD_VITALS
 
 
@@ -137,7 +137,7 @@ def test_a_new_rate_closes_the_rate_in_force_and_later_units_take_it(
         effective_from=business_day,
     )
     old = CompensationRate.objects.get(
-        program=paid_program, procedure="whole_blood", effective_from=year_start(business_day)
+        program=paid_program, procedure="whole_blood", effective_from=paid_since(business_day)
     )
     assert old.effective_until == business_day - timedelta(days=1)
     donation = give(staff, donor_make("Newrate"), site)
@@ -159,9 +159,9 @@ def test_a_rate_change_cannot_rewrite_what_a_donor_was_paid(staff, site, paid_pr
     assert refused.value.code == "units_recorded"
 
 
-def _from_year_start(value, business_day):
-    """A case's dates are days from this year's January 1, known only once the test runs."""
-    return year_start(business_day) + timedelta(days=value) if isinstance(value, int) else value
+def _from_paid_since(value, business_day):
+    """A case's dates are days from the day the program began paying, known once the test runs."""
+    return paid_since(business_day) + timedelta(days=value) if isinstance(value, int) else value
 
 
 @pytest.mark.parametrize(
@@ -171,7 +171,7 @@ def _from_year_start(value, business_day):
         ({"amount": "12.345"}, "amount"),
         ({"amount": "twelve"}, "amount"),
         ({"procedure": "granulocytes"}, "procedure"),
-        ({"effective_until": -1, "effective_from": 0}, "effective_until"),  # days from January 1
+        ({"effective_until": -1, "effective_from": 0}, "effective_until"),  # days from paid_since
         ({"effective_from": 0}, "effective_from"),  # not after the last rate
     ],
 )
@@ -182,7 +182,7 @@ def test_bad_rates_name_the_field_and_change_nothing(paid_program, manager, chan
         "procedure": "whole_blood",
         "amount": "31.00",
         "effective_from": business_day,
-        **{key: _from_year_start(value, business_day) for key, value in changes.items()},
+        **{key: _from_paid_since(value, business_day) for key, value in changes.items()},
     }
     count = CompensationRate.objects.count()
     with pytest.raises(DomainError) as refused:
@@ -258,3 +258,11 @@ def test_figures_show_the_volumes_before_and_after_the_conversion(
     assert (change.before, change.after) == (Decimal("17.1"), Decimal("4.3"))
     assert change.change_percent == Decimal("-75")
     assert IssuedDin.objects.count() == 5
+
+
+@pytest.mark.parametrize("end", [date(2026, 1, 3), date(2026, 3, 31), date(2026, 11, 26), date(2028, 2, 29)])
+def test_the_figures_default_to_the_twelve_months_ending_with_the_end(end):
+    # It was "335 days before the first of the month", which gave 13 months from some Januaries.
+    start = compensation_selectors.figures_default_start(end)
+    assert start.day == 1
+    assert (end.year - start.year) * 12 + end.month - start.month == 11

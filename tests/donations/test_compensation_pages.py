@@ -9,7 +9,7 @@ from datetime import timedelta
 from hemaops.core import roles
 from hemaops.donations import compensation_services
 from hemaops.donations.models import CompensationRate, ProgramDonorBasis
-from tests.donations.paid_programs import backdating, donor_make, give, year_start
+from tests.donations.paid_programs import backdating, donor_make, give, paid_since
 
 
 def _post(client, path, body):
@@ -29,14 +29,14 @@ def test_the_program_page_sets_a_rate_and_the_basis(login, program, manager, bus
         f"/donations/programs/{program.code}/basis/",
         {
             "basis": "paid",
-            "effective_from": year_start(business_day).isoformat(),
+            "effective_from": paid_since(business_day).isoformat(),
             "reason": "platelet donors paid",
         },
     )
     assert response.status_code == 302
     response = client.post(
         f"/donations/programs/{program.code}/rates/",
-        {"procedure": "platelets", "amount": "50.00", "effective_from": year_start(business_day).isoformat()},
+        {"procedure": "platelets", "amount": "50.00", "effective_from": paid_since(business_day).isoformat()},
     )
     assert response.status_code == 302
     assert ProgramDonorBasis.objects.get(program=program).basis == "paid"
@@ -63,14 +63,14 @@ def test_the_figures_page_draws_the_chart_and_the_before_and_after_table(
 ):
     backdating(staff["screener"], staff["phlebotomist"])
     compensation_services.program_donor_basis_set(
-        actor=manager, program=program, basis="paid", effective_from=year_start(business_day)
+        actor=manager, program=program, basis="paid", effective_from=paid_since(business_day)
     )
     compensation_services.compensation_rate_set(
         actor=manager,
         program=program,
         procedure="whole_blood",
         amount="30.00",
-        effective_from=year_start(business_day),
+        effective_from=paid_since(business_day),
     )
     give(staff, donor_make("Early"), site, days_ago=8)
     compensation_services.program_donor_basis_set(

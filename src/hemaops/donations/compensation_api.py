@@ -6,7 +6,7 @@ Added to the donations router (``hemaops.donations.api``); errors are the one sh
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -154,7 +154,7 @@ def program_figures(
     require_permission(request_actor(request), "donations.view_donor_compensation")
     program = selectors.collection_program_get(code)
     end = end or timezone.localdate()
-    start = start or (end.replace(day=1) - timedelta(days=335)).replace(day=1)
+    start = start or selectors.figures_default_start(end)
     if end < start:
         raise DonationsError("end: the end is before the start", code="invalid_range", field="end")
     if (end - start).days > 3660:

@@ -16,6 +16,7 @@ from hemaops.donations.compensation_services import COLLECTION_KINDS, basis_on
 from hemaops.donations.models import CompensationRate, ProgramDonorBasis
 from hemaops.donations.models.collection import Donation
 from hemaops.donations.models.compensation import PROCEDURES
+from hemaops.donors.rules import add_months
 
 PROCEDURE_NAMES = dict(PROCEDURES)
 
@@ -137,6 +138,11 @@ class ProgramFigures:
             )
             for code in codes
         ]
+
+
+def figures_default_start(end: date) -> date:
+    """The figures' first month when none is asked: twelve months ending with ``end``'s."""
+    return add_months(end.replace(day=1), -11)
 
 
 def _months(start: date, end: date) -> list[date]:

@@ -4,7 +4,7 @@ volumes before and after a conversion to volunteer donors (chart and table)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -38,9 +38,9 @@ def program_list(request: HttpRequest) -> HttpResponse:
 def _range(form: FiguresForm) -> tuple[date, date]:
     today = timezone.localdate()
     end = (form.cleaned_data.get("end") if form.is_valid() else None) or today
-    start = (form.cleaned_data.get("start") if form.is_valid() else None) or (
-        end.replace(day=1) - timedelta(days=335)
-    ).replace(day=1)
+    start = (form.cleaned_data.get("start") if form.is_valid() else None) or selectors.figures_default_start(
+        end
+    )
     return start, end
 
 
