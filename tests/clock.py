@@ -10,16 +10,12 @@ the run (CI once ran across Los Angeles midnight and refused 136 tests' collecti
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
 from hemaops.core.models import Site
-
-
-def site_day(site: Site) -> date:
-    """The site's business day now: its own date, not the server's UTC one."""
-    return timezone.now().astimezone(zoneinfo.ZoneInfo(site.time_zone)).date()
+from hemaops.donations.drive_services import site_today
 
 
 def earlier_today(site: Site, *, minutes: float) -> datetime:
@@ -27,12 +23,12 @@ def earlier_today(site: Site, *, minutes: float) -> datetime:
     give a later or equal moment, never one in the future, so a timeline built from decreasing
     ``minutes`` keeps its order on the site's one business day."""
     now = timezone.now()
-    midnight = datetime.combine(site_day(site), time(0), tzinfo=zoneinfo.ZoneInfo(site.time_zone))
+    midnight = datetime.combine(site_today(site), time(0), tzinfo=zoneinfo.ZoneInfo(site.time_zone))
     return max(now - timedelta(minutes=minutes), midnight)
 
 
 def noon_days_ago(site: Site, days: int) -> datetime:
     """Noon at ``site``, ``days`` business days ago: a moment whose day no test's minutes can
     cross."""
-    day = site_day(site) - timedelta(days=days)
+    day = site_today(site) - timedelta(days=days)
     return datetime.combine(day, time(12), tzinfo=zoneinfo.ZoneInfo(site.time_zone))

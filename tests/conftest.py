@@ -11,7 +11,7 @@ from django.test import Client
 from hemaops.core import roles
 from hemaops.core.models import Company, Hospital, Program, Site, User
 from hemaops.core.services import reference_data_save, user_create
-from tests.clock import site_day
+from hemaops.donations.drive_services import site_today
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -107,7 +107,7 @@ def business_day(site) -> date:
     """The site's business day as the test starts: Los Angeles's date, not the server's UTC one
     (they differ from 00:00 UTC to local midnight), read per test so a run that crosses local
     midnight does not keep yesterday's."""
-    return site_day(site)
+    return site_today(site)
 
 
 @pytest.fixture

@@ -3,15 +3,15 @@ hospitals, and one user per role. Idempotent: a second run finds everything and 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.apps import AppConfig, apps
+from django.apps import AppConfig
 from django.db import transaction
 
 from hemaops.core import roles
+from hemaops.core.contexts import context_modules
 from hemaops.core.models import (
     Company,
     Hospital,
@@ -34,15 +34,7 @@ class DemoLogins:
 def demo_loaders() -> Iterator[tuple[AppConfig, Callable[[DemoLogins], None]]]:
     """Each context's ``demo.load``, in INSTALLED_APPS order (the order they depend on each
     other); a context without a demo module is passed over."""
-    for config in apps.get_app_configs():
-        if not config.name.startswith("hemaops."):
-            continue
-        try:
-            module = importlib.import_module(f"{config.name}.demo")
-        except ModuleNotFoundError as error:
-            if error.name != f"{config.name}.demo":
-                raise
-            continue
+    for config, module in context_modules("demo"):
         yield config, module.load
 
 

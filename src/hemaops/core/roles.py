@@ -7,12 +7,13 @@ union of those tables, so the table in code is the one truth about who may do wh
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
+
+from hemaops.core.contexts import context_modules
 
 RECRUITER = "recruiter"
 SCREENER = "screener"
@@ -62,15 +63,7 @@ def role_label(role: str) -> str:
 def declared_role_permissions() -> dict[str, set[str]]:
     """Union of every installed Hemaops app's ROLE_PERMISSIONS table."""
     table: dict[str, set[str]] = {role: set() for role in ROLES}
-    for config in apps.get_app_configs():
-        if not config.name.startswith("hemaops."):
-            continue
-        try:
-            module = importlib.import_module(f"{config.name}.permissions")
-        except ModuleNotFoundError as error:
-            if error.name != f"{config.name}.permissions":
-                raise
-            continue
+    for config, module in context_modules("permissions"):
         for role, codenames in module.ROLE_PERMISSIONS.items():
             if role not in table:
                 raise ValueError(f"{config.name}.permissions names unknown role {role!r}")

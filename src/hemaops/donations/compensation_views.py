@@ -36,11 +36,9 @@ def program_list(request: HttpRequest) -> HttpResponse:
 
 
 def _range(form: FiguresForm) -> tuple[date, date]:
-    today = timezone.localdate()
-    end = (form.cleaned_data.get("end") if form.is_valid() else None) or today
-    start = (form.cleaned_data.get("start") if form.is_valid() else None) or selectors.figures_default_start(
-        end
-    )
+    asked = form.cleaned_data if form.is_valid() else {}
+    end = asked.get("end") or timezone.localdate()
+    start = asked.get("start") or selectors.figures_default_start(end)
     return start, end
 
 
